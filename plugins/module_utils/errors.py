@@ -1,0 +1,105 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) ipguard.cloud contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Typed errors of the client layer and the one helper that turns them into fail_json arguments."""
+
+REDACTED = '********'
+
+
+class IpguardError(Exception):
+    """Base of every error the collection raises on purpose.
+
+    ``retry_kind`` tells the retry policy what to do: ``None`` (never retry), ``'transient'``
+    (throttling, 5xx, connection problems: short backoff) or ``'busy'`` (the resource is busy:
+    longer waits).
+    """
+
+    retry_kind = None
+
+    def __init__(self, message, code=None, request_id=None, http_status=None, retry_after=None):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.request_id = request_id
+        self.http_status = http_status
+        self.retry_after = retry_after
+
+    def __str__(self):
+        return self.message
+
+
+class ValidationError(IpguardError):
+    """Bad user input, detected before any API call."""
+
+
+class ApiError(IpguardError):
+    """The vendor API answered with an error we do not classify further."""
+
+
+class AuthError(ApiError):
+    """Bad or missing credentials, bad signature, clock skew, or no permission."""
+
+
+class NotFoundError(ApiError):
+    """The instance, group or control does not exist."""
+
+
+class InvalidParameterError(ApiError):
+    """The vendor rejected a parameter (should be rare: we validate first)."""
+
+
+class ThrottledError(ApiError):
+    """Flow control: the request may be repeated after a pause."""
+
+    retry_kind = 'transient'
+
+
+class ServerError(ApiError):
+    """HTTP 5xx or an internal error on the vendor side."""
+
+    retry_kind = 'transient'
+
+
+class InstanceBusyError(ApiError):
+    """The instance is in a state that does not accept the change yet."""
+
+    retry_kind = 'busy'
+
+
+class TransportError(IpguardError):
+    """No HTTP answer: connection refused or reset, DNS failure, TLS failure or timeout."""
+
+    retry_kind = 'transient'
+
+
+class WaitTimeoutError(IpguardError):
+    """A resource did not reach the wanted state within the allowed time."""
+
+
+class ConflictError(IpguardError):
+    """What we read back differs from what we planned: somebody else changed it meanwhile."""
+
+
+def redact(text, secrets):
+    """Return ``text`` with every non-empty secret replaced, as a last line of defence.
+
+    Messages are built without secrets in the first place; this catches what a library or a
+    vendor echoes back (for example a signature or token in an error message).
+    """
+    if text is None:
+        return None
+    text = str(text)
+    for secret in sorted((s for s in secrets if s), key=len, reverse=True):
+        text = text.replace(secret, REDACTED)
+    return text
+
+
+def fail_kwargs(error):
+    """Arguments for ``module.fail_json`` describing ``error``."""
+    result = {'msg': error.message}
+    for key, value in (('error_code', error.code), ('request_id', error.request_id), ('http_status', error.http_status)):
+        if value is not None:
+            result[key] = value
+    return result

@@ -1,0 +1,99 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) ipguard.cloud contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Scripted HTTP for unit tests: a stand-in requests Session and a module runner.
+
+Tests give a handler that answers each request; every request is recorded with its parsed
+query, headers and JSON body, so tests assert on exactly what a module sent.
+"""
+
+import json
+from collections import namedtuple
+from urllib.parse import parse_qsl, urlsplit
+
+import pytest
+
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.ipguard.cloud.plugins.module_utils import transport
+
+RecordedRequest = namedtuple('RecordedRequest', ['method', 'url', 'path', 'query', 'headers', 'body', 'json'])
+
+
+class FakeResponse:
+    def __init__(self, status, body=b'', headers=None):
+        self.status_code = status
+        self.content = body
+        self.headers = headers or {}
+
+
+def reply(status=200, data=None, headers=None):
+    """A response: ``data`` is JSON-encoded unless it is bytes already."""
+    if data is None:
+        body = b''
+    elif isinstance(data, bytes):
+        body = data
+    else:
+        body = json.dumps(data).encode('utf-8')
+    return FakeResponse(status, body, headers)
+
+
+class ScriptedSession:
+    """Records requests and answers them with ``handler(request)``.
+
+    The handler returns a FakeResponse (see ``reply``) or raises a requests exception.
+    """
+
+    def __init__(self, handler):
+        self.handler = handler
+        self.requests = []
+
+    def request(self, method, url, headers=None, data=None, timeout=None, verify=None, allow_redirects=None):
+        assert timeout, 'every request must carry a timeout'
+        parts = urlsplit(url)
+        body = data or b''
+        try:
+            decoded = json.loads(body.decode('utf-8')) if body else None
+        except ValueError:
+            decoded = None
+        recorded = RecordedRequest(method, url, parts.path, dict(parse_qsl(parts.query, keep_blank_values=True)),
+                                   dict(headers or {}), body, decoded)
+        self.requests.append(recorded)
+        return self.handler(recorded)
+
+
+class Cloud:
+    """Installs a ScriptedSession for every HttpClient created while the test runs."""
+
+    def __init__(self, monkeypatch, handler):
+        self.session = ScriptedSession(handler)
+        monkeypatch.setattr(transport.requests, 'Session', lambda: self.session)
+        # Retries and waits must not slow unit tests down; the delays are checked in test_retries.
+        self.sleeps = []
+        monkeypatch.setattr('time.sleep', self.sleeps.append)
+
+    @property
+    def requests(self):
+        return self.session.requests
+
+    def actions(self):
+        """Alibaba action names (x-acs-action) or Huawei ``METHOD path`` of every request, in order."""
+        names = []
+        for request in self.requests:
+            action = request.headers.get('x-acs-action')
+            names.append(action if action else '%s %s' % (request.method, request.path))
+        return names
+
+
+def run_module(capsys, main, args, check_mode=False, diff=False):
+    """Run a module's ``main()`` with ``args``; return its result dict (``failed`` set on failure)."""
+    module_args = dict(args)
+    module_args['_ansible_check_mode'] = check_mode
+    module_args['_ansible_diff'] = diff
+    with patch_module_args(module_args):
+        with pytest.raises(SystemExit):
+            main()
+    output = capsys.readouterr().out
+    return json.loads(output)
