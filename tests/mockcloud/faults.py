@@ -1,0 +1,154 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) ipguard.cloud contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Fault injection: latency, and consumable counters for throttling, 5xx and connection resets.
+
+Every counter is consumed by the requests it matches, so a test that seeds "throttle the
+next 2 ModifySecurityIps calls" sees exactly two throttled calls and then normal service.
+"""
+
+import copy
+
+from .errors import SeedError
+
+COUNTED_KINDS = ('connection_reset', 'throttle', 'server_error')
+MATCH_KEYS = ('cloud', 'action', 'resource_id')
+SERVER_ERROR_STATUSES = (500, 503)
+
+
+def _as_rule_list(value, kind):
+    if isinstance(value, dict):
+        value = [value]
+    if not isinstance(value, list):
+        raise SeedError('faults.%s must be an object or an array of objects' % kind)
+    rules = []
+    for index, rule in enumerate(value):
+        where = 'faults.%s[%d]' % (kind, index)
+        if not isinstance(rule, dict):
+            raise SeedError('%s must be an object' % where)
+        allowed = MATCH_KEYS + ('count', 'status') if kind == 'server_error' else MATCH_KEYS + ('count',)
+        unknown = sorted(set(rule) - set(allowed))
+        if unknown:
+            raise SeedError('%s: unknown key(s) %s' % (where, ', '.join(unknown)))
+        count = rule.get('count', 1)
+        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+            raise SeedError('%s.count must be a positive integer' % where)
+        normalised = {key: rule.get(key) for key in MATCH_KEYS}
+        normalised['count'] = count
+        if kind == 'server_error':
+            status = rule.get('status', None)
+            if status is not None and status not in SERVER_ERROR_STATUSES:
+                raise SeedError('%s.status must be 500 or 503' % where)
+            normalised['status'] = status
+        rules.append(normalised)
+    return rules
+
+
+def _latency_rules(value):
+    if not isinstance(value, list):
+        raise SeedError('faults.latency must be an array of objects')
+    rules = []
+    for index, rule in enumerate(value):
+        where = 'faults.latency[%d]' % index
+        if not isinstance(rule, dict):
+            raise SeedError('%s must be an object' % where)
+        unknown = sorted(set(rule) - set(MATCH_KEYS + ('path', 'ms')))
+        if unknown:
+            raise SeedError('%s: unknown key(s) %s' % (where, ', '.join(unknown)))
+        rules.append(dict({key: rule.get(key) for key in MATCH_KEYS + ('path',)}, ms=_milliseconds(rule.get('ms'), where + '.ms')))
+    return rules
+
+
+def _milliseconds(value, where):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+        raise SeedError('%s must be a non-negative number of milliseconds' % where)
+    return value
+
+
+def _matches(rule, request):
+    return all(rule.get(key) is None or rule[key] == request.get(key) for key in MATCH_KEYS)
+
+
+class FaultPlan(object):
+    """The faults still to be injected. Not thread-safe on its own: the server holds its lock."""
+
+    def __init__(self):
+        self.latency_ms = 0
+        self.latency = []
+        self.rules = {kind: [] for kind in COUNTED_KINDS}
+        self.job_failures = 0
+
+    def clear(self):
+        self.__init__()
+
+    def update(self, document, busy_setter):
+        """Merge a fault document: latency settings replace, counters are added.
+
+        ``busy_setter(instance_id, reads, status)`` marks an instance busy in the state.
+        """
+        if not isinstance(document, dict):
+            raise SeedError('faults must be a JSON object')
+        unknown = sorted(set(document) - set(('clear', 'latency_ms', 'latency', 'busy', 'job_failures') + COUNTED_KINDS))
+        if unknown:
+            raise SeedError('faults: unknown key(s) %s' % ', '.join(unknown))
+        parsed = {kind: _as_rule_list(document[kind], kind) for kind in COUNTED_KINDS if kind in document}
+        latency_ms = _milliseconds(document['latency_ms'], 'faults.latency_ms') if 'latency_ms' in document else None
+        latency = _latency_rules(document['latency']) if 'latency' in document else None
+        job_failures = document.get('job_failures')
+        if job_failures is not None and (isinstance(job_failures, bool) or not isinstance(job_failures, int) or job_failures < 0):
+            raise SeedError('faults.job_failures must be a non-negative integer')
+        busy = document.get('busy', {})
+        if not isinstance(busy, dict):
+            raise SeedError('faults.busy must be an object of instance id -> reads')
+
+        if document.get('clear'):
+            self.clear()
+        if latency_ms is not None:
+            self.latency_ms = latency_ms
+        if latency is not None:
+            self.latency = latency
+        if job_failures is not None:
+            self.job_failures = job_failures
+        for kind, rules in parsed.items():
+            self.rules[kind].extend(rules)
+        for instance_id, setting in busy.items():
+            if isinstance(setting, dict):
+                busy_setter(instance_id, setting.get('reads', 1), setting.get('status'))
+            else:
+                busy_setter(instance_id, setting, None)
+
+    def latency_seconds(self, request):
+        """Delay for one request: the global latency plus every matching per-request rule."""
+        total = self.latency_ms
+        for rule in self.latency:
+            if _matches(rule, request) and (rule['path'] is None or request.get('path', '').startswith(rule['path'])):
+                total += rule['ms']
+        return total / 1000.0
+
+    def take(self, request):
+        """Consume the first matching counter; returns (kind, rule) or None.
+
+        ``request`` has the keys cloud, action and resource_id. Connection resets win over
+        throttling, throttling over server errors.
+        """
+        for kind in COUNTED_KINDS:
+            for rule in self.rules[kind]:
+                if _matches(rule, request):
+                    rule['count'] -= 1
+                    if rule['count'] == 0:
+                        self.rules[kind].remove(rule)
+                    return kind, copy.deepcopy(rule)
+        return None
+
+    def take_job_failure(self):
+        if self.job_failures > 0:
+            self.job_failures -= 1
+            return True
+        return False
+
+    def to_dict(self):
+        document = {'latency_ms': self.latency_ms, 'latency': copy.deepcopy(self.latency), 'job_failures': self.job_failures}
+        document.update(copy.deepcopy(self.rules))
+        return document

@@ -1,0 +1,186 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) ipguard.cloud contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Alibaba Cloud ApsaraDB for Redis (R-kvstore 2015-01-01): whitelist groups, bound ECS security
+groups and instance status."""
+
+import re
+
+from .errors import CloudError, invalid_parameter
+from .ipv4 import merge_entries, parse_entry, remove_entries
+from .rpcparams import paginate, required
+from .state import read_status
+
+PRODUCT = 'R-kvstore'
+VERSION = '2015-01-01'
+HOST_ID = 'r-kvstore.aliyuncs.com'
+
+MAX_IPS_PER_GROUP = 1000
+MAX_SECURITY_GROUPS = 10
+MAX_INSTANCE_IDS_FILTER = 30
+DEFAULT_PAGE_SIZE = 30
+MAX_PAGE_SIZE = 50
+GROUP_NAME = re.compile(r'^[a-z][a-z0-9_]{0,30}[a-z0-9]$')
+SECURITY_GROUP_ID = re.compile(r'^sg-[A-Za-z0-9]+$')
+# Groups that DMS/DAS/DTS create when the user authorises them; Terraform skips them by name.
+SYSTEM_GROUP_NAMES = frozenset(['ali_dms_group', 'hdm_security_ips'])
+MODIFY_MODES = ('Cover', 'Append', 'Delete')
+
+
+def _instance_not_found():
+    return CloudError(404, 'InvalidInstanceId.NotFound', 'The InstanceId provided does not exist in our records.')
+
+
+def _incorrect_state():
+    return CloudError(403, 'IncorrectDBInstanceState', 'Current DB instance state does not support this operation.')
+
+
+class RedisService(object):
+    """R-kvstore actions over ``state['alibaba']['redis_instances']``."""
+
+    # action -> (handler name, whether it writes, the parameter naming the instance)
+    ACTIONS = {
+        'DescribeSecurityIps': ('describe_security_ips', False, 'InstanceId'),
+        'ModifySecurityIps': ('modify_security_ips', True, 'InstanceId'),
+        'DescribeSecurityGroupConfiguration': ('describe_security_group_configuration', False, 'InstanceId'),
+        'ModifySecurityGroupConfiguration': ('modify_security_group_configuration', True, 'DBInstanceId'),
+        'DescribeInstanceAttribute': ('describe_instance_attribute', False, 'InstanceId'),
+        'DescribeInstances': ('describe_instances', False, None),
+    }
+
+    def __init__(self, state):
+        self.instances = state['alibaba']['redis_instances']
+
+    def _instance(self, params, name='InstanceId'):
+        instance_id = required(params, name)
+        instance = self.instances.get(instance_id)
+        # A RegionId that is not the instance's region finds nothing, as on the regional endpoints.
+        if instance is None or params.get('RegionId') not in (None, '', instance['region_id']):
+            raise _instance_not_found()
+        return instance_id, instance
+
+    @staticmethod
+    def _require_writable(instance):
+        if instance['status'] != 'Normal' or instance['busy_reads'] > 0:
+            raise _incorrect_state()
+
+    @staticmethod
+    def _after_write(instance):
+        if instance['changing_reads_after_write']:
+            instance['busy_reads'] = instance['changing_reads_after_write']
+            instance['busy_status'] = 'Changing'
+
+    def describe_security_ips(self, params, call):
+        dummy, instance = self._instance(params)
+        return {'SecurityIpGroups': {'SecurityIpGroup': [
+            {'SecurityIpGroupName': group['name'], 'SecurityIpGroupAttribute': group['attribute'], 'SecurityIpList': ','.join(group['ips'])}
+            for group in instance['security_ip_groups']
+        ]}}
+
+    def modify_security_ips(self, params, call):
+        required(params, 'InstanceId')
+        security_ips = required(params, 'SecurityIps')
+        group_name = params.get('SecurityIpGroupName') or 'default'
+        mode = params.get('ModifyMode') or 'Cover'
+        attribute = params.get('SecurityIpGroupAttribute')
+        if mode not in MODIFY_MODES:
+            raise invalid_parameter('ModifyMode', 'must be one of %s' % ', '.join(MODIFY_MODES))
+        if attribute not in (None, '', 'hidden'):
+            raise invalid_parameter('SecurityIpGroupAttribute', 'must be empty or "hidden"')
+        if not GROUP_NAME.match(group_name):
+            raise CloudError(400, 'InvalidGroupName.Format', 'Sepecified group name is not valid.')
+        entries = security_ips.split(',')
+        for entry in entries:
+            if parse_entry(entry) is None:
+                raise CloudError(400, 'InvalidSecurityIPs.Format', 'Specified security IP "%s" is not a valid IPv4 address or CIDR block.' % entry)
+        dummy, instance = self._instance(params)
+        groups = instance['security_ip_groups']
+        group = next((candidate for candidate in groups if candidate['name'] == group_name), None)
+        if group_name in SYSTEM_GROUP_NAMES or (group is not None and group['attribute'] == 'hidden'):
+            raise CloudError(403, 'OperationDenied.SystemGroup', 'The whitelist group %s is a system group and cannot be modified.' % group_name)
+        self._require_writable(instance)
+
+        current = group['ips'] if group is not None else []
+        if mode == 'Cover':
+            result = merge_entries([], entries)
+        elif mode == 'Append':
+            result = merge_entries(current, entries)
+        else:
+            result = remove_entries(current, entries)
+        if len(result) > MAX_IPS_PER_GROUP:
+            raise CloudError(400, 'InvalidSecurityIPs.Count', 'A whitelist group holds at most %d entries; the result would hold %d.'
+                             % (MAX_IPS_PER_GROUP, len(result)))
+
+        if not result:
+            # Chosen reading of an UNCONFIRMED fact: a Delete that empties a group removes the group.
+            if group is not None:
+                groups.remove(group)
+        elif group is None:
+            groups.append({'name': group_name, 'attribute': attribute or '', 'ips': result})
+        else:
+            group['ips'] = result
+            if attribute is not None:
+                group['attribute'] = attribute
+        self._after_write(instance)
+        return {}
+
+    def describe_security_group_configuration(self, params, call):
+        dummy, instance = self._instance(params)
+        return {'Items': {'EcsSecurityGroupRelation': [
+            {'SecurityGroupId': group_id, 'RegionId': instance['region_id'], 'NetType': 'vpc'}
+            for group_id in instance['security_group_ids']
+        ]}}
+
+    def modify_security_group_configuration(self, params, call):
+        required(params, 'DBInstanceId')
+        group_ids = []
+        for group_id in required(params, 'SecurityGroupId').split(','):
+            group_id = group_id.strip()
+            if not SECURITY_GROUP_ID.match(group_id):
+                raise CloudError(400, 'InvalidSecurityGroupId.Malformed', 'Specified security group ID "%s" is not valid.' % group_id)
+            if group_id not in group_ids:
+                group_ids.append(group_id)
+        if len(group_ids) > MAX_SECURITY_GROUPS:
+            raise CloudError(400, 'InvalidSecurityGroupId.Count', 'At most %d security groups can be bound to an instance.' % MAX_SECURITY_GROUPS)
+        dummy, instance = self._instance(params, 'DBInstanceId')
+        self._require_writable(instance)
+        instance['security_group_ids'] = group_ids
+        self._after_write(instance)
+        return {}
+
+    def _attribute(self, instance_id, instance):
+        return {
+            'InstanceId': instance_id,
+            'InstanceName': instance['name'],
+            'InstanceStatus': read_status(instance),
+            'RegionId': instance['region_id'],
+            'ZoneId': instance['zone_id'],
+            'EngineVersion': instance['engine_version'],
+            'InstanceType': 'Redis',
+            'ArchitectureType': 'standard',
+            'NetworkType': 'VPC',
+            'VpcId': instance['vpc_id'],
+            'Port': 6379,
+            'ConnectionDomain': '%s.redis.rds.aliyuncs.com' % instance_id,
+        }
+
+    def describe_instance_attribute(self, params, call):
+        instance_id, instance = self._instance(params)
+        attribute = self._attribute(instance_id, instance)
+        attribute['SecurityIPList'] = ','.join(merge_entries([], [ip for group in instance['security_ip_groups'] for ip in group['ips']]))
+        return {'Instances': {'DBInstanceAttribute': [attribute]}}
+
+    def describe_instances(self, params, call):
+        wanted_ids = [part.strip() for part in (params.get('InstanceIds') or '').split(',') if part.strip()]
+        if len(wanted_ids) > MAX_INSTANCE_IDS_FILTER:
+            raise invalid_parameter('InstanceIds', 'at most %d instance IDs' % MAX_INSTANCE_IDS_FILTER)
+        selected = [
+            (instance_id, instance) for instance_id, instance in self.instances.items()
+            if (not wanted_ids or instance_id in wanted_ids)
+            and params.get('RegionId') in (None, '', instance['region_id'])
+            and params.get('InstanceStatus') in (None, '', instance['status'])
+        ]
+        page, paging = paginate(params, selected, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+        return dict(paging, Instances={'KVStoreInstance': [self._attribute(instance_id, instance) for instance_id, instance in page]})
