@@ -176,12 +176,16 @@ def test_job_that_became_invalid_meanwhile_fails(mockcloud):
 
 
 def test_faults_can_come_from_the_seed_and_bad_documents_are_refused(mockcloud):
-    mockcloud.reset({'faults': {'server_error': [{'count': 2, 'cloud': 'alibaba'}], 'latency_ms': 5}})
+    mockcloud.reset({'alibaba': {'redis_instances': {REDIS: {}}}, 'faults': {'server_error': [{'count': 2, 'cloud': 'alibaba'}], 'latency_ms': 5}})
     assert mockcloud.faults()['server_error'] == [{'action': None, 'cloud': 'alibaba', 'count': 2, 'resource_id': None, 'status': None}]
     assert mockcloud.faults()['latency_ms'] == 5
-    for document in ({'throttle': {'count': 0}}, {'throttle': {'actions': 'x'}}, {'busy': {'r-none': 1}}, {'server_error': {'status': 502}},
-                     {'slow': True}):
+    before = mockcloud.faults()
+    for document in ({'throttle': {'count': 0}}, {'throttle': {'actions': 'x'}}, {'server_error': {'status': 502}}, {'slow': True},
+                     {'throttle': {'count': 1}, 'busy': {REDIS: 1, 'r-none': 1}}, {'busy': {REDIS: {'reads': 1, 'status': 'RUNNING'}}}):
         with pytest.raises(SeedError):
             mockcloud.set_faults(document)
+    # A refused document changes nothing, not even its valid parts.
+    assert mockcloud.faults() == before
+    assert mockcloud.state()['alibaba']['redis_instances'][REDIS]['busy_reads'] == 0
     mockcloud.clear_faults()
     assert mockcloud.faults() == {'connection_reset': [], 'job_failures': 0, 'latency': [], 'latency_ms': 0, 'server_error': [], 'throttle': []}

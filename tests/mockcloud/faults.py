@@ -83,10 +83,12 @@ class FaultPlan(object):
     def clear(self):
         self.__init__()
 
-    def update(self, document, busy_setter):
+    def update(self, document, mark_busy):
         """Merge a fault document: latency settings replace, counters are added.
 
-        ``busy_setter(instance_id, reads, status)`` marks an instance busy in the state.
+        ``mark_busy(settings)`` receives [(instance_id, reads, status or None), ...] and marks
+        those instances busy in the state, or raises SeedError having changed nothing. The
+        whole document is checked before anything changes.
         """
         if not isinstance(document, dict):
             raise SeedError('faults must be a JSON object')
@@ -102,6 +104,8 @@ class FaultPlan(object):
         busy = document.get('busy', {})
         if not isinstance(busy, dict):
             raise SeedError('faults.busy must be an object of instance id -> reads')
+        mark_busy([(instance_id, setting.get('reads', 1), setting.get('status')) if isinstance(setting, dict) else (instance_id, setting, None)
+                   for instance_id, setting in busy.items()])
 
         if document.get('clear'):
             self.clear()
@@ -113,11 +117,6 @@ class FaultPlan(object):
             self.job_failures = job_failures
         for kind, rules in parsed.items():
             self.rules[kind].extend(rules)
-        for instance_id, setting in busy.items():
-            if isinstance(setting, dict):
-                busy_setter(instance_id, setting.get('reads', 1), setting.get('status'))
-            else:
-                busy_setter(instance_id, setting, None)
 
     def latency_seconds(self, request):
         """Delay for one request: the global latency plus every matching per-request rule."""

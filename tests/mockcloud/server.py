@@ -149,7 +149,7 @@ class MockCloud(object):
         """Replace state, faults, nonces and the request log with a fresh seed."""
         state = normalise_seed(seed)
         faults = FaultPlan()
-        faults.update(state.pop('faults'), lambda instance_id, reads, status: self._set_busy(state, instance_id, reads, status))
+        faults.update(state.pop('faults'), lambda settings: self._mark_busy(state, settings))
         with self._lock:
             self._state = state
             self._faults = faults
@@ -161,7 +161,7 @@ class MockCloud(object):
     def set_faults(self, faults):
         """Merge a fault document (README "Faults"): latency replaces, counters add up."""
         with self._lock:
-            self._faults.update(faults, lambda instance_id, reads, status: self._set_busy(self._state, instance_id, reads, status))
+            self._faults.update(faults, lambda settings: self._mark_busy(self._state, settings))
 
     def clear_faults(self):
         with self._lock:
@@ -172,20 +172,24 @@ class MockCloud(object):
             return self._faults.to_dict()
 
     @staticmethod
-    def _set_busy(state, instance_id, reads, status):
-        for instances, statuses in ((state['alibaba']['redis_instances'], REDIS_STATUSES), (state['huawei']['dcs_instances'], DCS_STATUSES)):
-            instance = instances.get(instance_id)
-            if instance is None:
-                continue
+    def _mark_busy(state, settings):
+        """Check every (instance_id, reads, status) first, then mark them all busy."""
+        changes = []
+        for instance_id, reads, status in settings:
+            for instances, statuses in ((state['alibaba']['redis_instances'], REDIS_STATUSES), (state['huawei']['dcs_instances'], DCS_STATUSES)):
+                if instance_id in instances:
+                    break
+            else:
+                raise SeedError('faults.busy: no instance %s' % instance_id)
             if isinstance(reads, bool) or not isinstance(reads, int) or reads < 0:
                 raise SeedError('faults.busy.%s: reads must be a non-negative integer' % instance_id)
             if status is not None and status not in statuses:
                 raise SeedError('faults.busy.%s: status must be one of %s' % (instance_id, ', '.join(sorted(statuses))))
+            changes.append((instances[instance_id], reads, status))
+        for instance, reads, status in changes:
             instance['busy_reads'] = reads
             if status is not None:
                 instance['busy_status'] = status
-            return
-        raise SeedError('faults.busy: no instance %s' % instance_id)
 
     def _save_state(self):
         if self._state_out:
