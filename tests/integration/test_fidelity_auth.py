@@ -148,6 +148,12 @@ def test_alibaba_signature_mismatch_message_hides_the_token(mockcloud, signature
     assert 'server' in raised.value.message and STS_TOKEN not in raised.value.message
 
 
+def test_alibaba_rpc_accepts_get(mockcloud):
+    response = rpc_request(mockcloud, {'Action': 'DescribeSecurityIps', 'Version': '2015-01-01', 'Format': 'JSON', 'InstanceId': REDIS}, method='GET')
+    assert response.status_code == 200 and response.json()['SecurityIpGroups']['SecurityIpGroup'][0]['SecurityIpGroupName'] == 'default'
+    assert [(record['method'], record['signature_method']) for record in mockcloud.requests()] == [('GET', 'HMAC-SHA1')]
+
+
 def test_alibaba_rpc_without_format_answers_in_xml(mockcloud):
     response = rpc_request(mockcloud, {'Action': 'DescribeSecurityIps', 'Version': '2015-01-01', 'InstanceId': REDIS})
     assert response.headers['Content-Type'] == 'text/xml;charset=utf-8'
@@ -212,3 +218,6 @@ def test_huawei_malformed_bodies(mockcloud):
     missing_flag = huawei_request(mockcloud, 'PUT', WHITELIST_PATH, body={'whitelist': []})
     assert (missing_flag.status_code, missing_flag.json()['error_code']) == (400, 'DCS.4800')
     assert json.loads(missing_flag.text)['error_ext_msg'] is None
+    # A non-JSON content type is signed with X-Sdk-Content-Sha256: UNSIGNED-PAYLOAD; it passes authentication.
+    unsigned_payload = huawei_request(mockcloud, 'PUT', WHITELIST_PATH, body=b'enable=true', headers={'Content-Type': 'text/plain'})
+    assert (unsigned_payload.status_code, unsigned_payload.json()['error_code']) == (400, 'DCS.4005')
