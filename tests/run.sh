@@ -30,6 +30,7 @@ STEP_NAMES=()
 STEP_RESULTS=()
 STEP_SECONDS=()
 FAILED_STEPS=0
+LAST_STEP_OK=0
 declare -A VENV_READY=()
 
 log() { printf '%s\n' "$*"; }
@@ -275,8 +276,8 @@ docs() {
     return "$status"
 }
 
-# ansible-doc reports a broken DOCUMENTATION block as a warning and may still exit 0, so
-# anything it prints on stderr counts as a failure.
+# ansible-doc exits 0 with only a warning when it cannot load a module at all, so anything
+# it prints on stderr counts as a failure too.
 render_module_docs() {
     local module errors status=0
     for module in "$@"; do
