@@ -27,6 +27,16 @@ Response = namedtuple('Response', ['status', 'headers', 'body'])
 Endpoint = namedtuple('Endpoint', ['scheme', 'netloc', 'base_url'])
 
 
+def connection_argument_spec():
+    """Options every module shares for talking to an API (documented in the connection doc fragment)."""
+    return dict(
+        endpoint=dict(type='str'),
+        validate_certs=dict(type='bool', default=True),
+        timeout=dict(type='float', default=30),
+        retries=dict(type='int', default=5),
+    )
+
+
 def require_requests(module):
     """Fail the module cleanly when the requests library is missing."""
     if requests is None:
@@ -80,6 +90,25 @@ class HttpClient:
         except requests.exceptions.RequestException as exc:
             raise TransportError('Request to %s failed: %s' % (host, type(exc).__name__))
         return Response(response.status_code, response.headers, response.content)
+
+
+class SignedApiClient:
+    """What every per-cloud client holds: where to send, how, how to retry, and what it did.
+
+    ``calls`` lists every attempt (retries included) by operation name and ``write_request_ids``
+    the request ids of successful writes, so modules can report them and tests can count them.
+    """
+
+    def __init__(self, endpoint, http, retry_policy, clock=None):
+        self.endpoint = endpoint
+        self.http = http
+        self.retry_policy = retry_policy
+        self.clock = clock
+        self.write_request_ids = []
+        self.calls = []
+
+    def now(self):
+        return self.clock() if self.clock else None
 
 
 def retry_after_seconds(headers):

@@ -1,0 +1,174 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) ipguard.cloud contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Huawei Cloud REST client: credentials, endpoints, AK/SK signing, retries and error mapping."""
+
+import json
+import re
+from collections import namedtuple
+
+from ansible.module_utils.basic import env_fallback
+
+from ansible_collections.ipguard.cloud.plugins.module_utils.errors import (
+    ApiError, AuthError, InstanceBusyError, InvalidParameterError, NotFoundError, ServerError,
+    ThrottledError, ValidationError, redact)
+from ansible_collections.ipguard.cloud.plugins.module_utils.retries import RetryPolicy
+from ansible_collections.ipguard.cloud.plugins.module_utils.signing import encode_query, huawei_sign
+from ansible_collections.ipguard.cloud.plugins.module_utils.transport import (
+    HttpClient, SignedApiClient, connection_argument_spec, parse_endpoint, require_requests, retry_after_seconds)
+
+HuaweiService = namedtuple('HuaweiService', ['label', 'host'])
+
+# The DCS SDK's region map uses dcs.<region>.myhuaweicloud.com for every region.
+DCS = HuaweiService(label='Huawei Cloud DCS', host='dcs.{region}.myhuaweicloud.com')
+
+REGION_PATTERN = re.compile(r'^[a-z]{2,}(-[a-z0-9]+)+$')
+PROJECT_ID_PATTERN = re.compile(r'^[A-Za-z0-9_-]{1,64}$')
+
+JSON_CONTENT_TYPE = 'application/json;charset=UTF-8'
+
+
+def huaweicloud_argument_spec():
+    """The shared options of every Huawei Cloud module (documented in the huaweicloud doc fragment)."""
+    return dict(
+        access_key=dict(type='str', no_log=False, fallback=(env_fallback, ['HUAWEICLOUD_SDK_AK'])),
+        secret_key=dict(type='str', no_log=True, fallback=(env_fallback, ['HUAWEICLOUD_SDK_SK'])),
+        security_token=dict(type='str', no_log=True, fallback=(env_fallback, ['HUAWEICLOUD_SDK_SECURITY_TOKEN'])),
+        project_id=dict(type='str', fallback=(env_fallback, ['HUAWEICLOUD_SDK_PROJECT_ID'])),
+        region=dict(type='str', fallback=(env_fallback, ['HUAWEICLOUD_SDK_REGION'])),
+        **connection_argument_spec()
+    )
+
+
+def huaweicloud_endpoint(service, region, endpoint=None):
+    """The base URL for ``service``: the ``endpoint`` option if set, else the regional host."""
+    if region is not None and not REGION_PATTERN.match(region):
+        raise ValidationError('region %r is not a valid Huawei Cloud region id (for example cn-north-4)' % region)
+    if endpoint:
+        return parse_endpoint(endpoint)
+    if not region:
+        raise ValidationError('region is required (option region, or HUAWEICLOUD_SDK_REGION) unless endpoint is set')
+    return parse_endpoint('https://%s' % service.host.format(region=region))
+
+
+# Error codes that mean "the instance is busy with something else right now": the DCS API's own
+# list of instance-state and concurrency codes (the ones Terraform's provider retries).
+_BUSY_CODES = frozenset([
+    'DCS.4026', 'DCS.4049', 'DCS.4096', 'DCS.4097', 'DCS.4111', 'DCS.4113', 'DCS.4114', 'DCS.4115',
+    'DCS.4116', 'DCS.4117', 'DCS.4118', 'DCS.4120', 'DCS.4975', 'DCS.4017', 'DCS.4069'])
+# The API gateway in front of every Huawei service answers these itself.
+_AUTH_CODES = frozenset(['APIGW.0301', 'APIG.0301', 'APIGW.0101', 'APIG.0101', 'DCS.1001', 'DCS.1002', 'DCS.1003', 'DCS.1004'])
+_THROTTLE_CODES = frozenset(['APIGW.0308', 'APIG.0308', 'APIG.1002'])
+_NOT_FOUND_CODES = frozenset(['DCS.3022', 'DCS.4001'])
+
+
+def classify_huaweicloud_error(http_status, code):
+    """The error class for a Huawei error response."""
+    if code in _THROTTLE_CODES or http_status == 429:
+        return ThrottledError
+    if code in _BUSY_CODES:
+        return InstanceBusyError
+    if code in _AUTH_CODES or http_status in (401, 403):
+        return AuthError
+    if code in _NOT_FOUND_CODES or http_status == 404:
+        return NotFoundError
+    if http_status >= 500:
+        return ServerError
+    if http_status == 400:
+        return InvalidParameterError
+    return ApiError
+
+
+def _find_error_fields(data):
+    """(code, message) from any of the error body shapes Huawei services use, searching nested dicts."""
+    if not isinstance(data, dict):
+        return None, None
+    for code_key, message_key in (('error_code', 'error_msg'), ('errorCode', 'errorMsg'), ('code', 'message')):
+        if data.get(code_key):
+            return str(data[code_key]), str(data.get(message_key) or '')
+    for value in data.values():
+        if isinstance(value, dict):
+            code, message = _find_error_fields(value)
+            if code:
+                return code, message
+    return None, None
+
+
+class HuaweiCloudClient(SignedApiClient):
+    """Signed REST calls to one Huawei Cloud service, with retries and typed errors."""
+
+    def __init__(self, service, access_key, secret_key, security_token, project_id, endpoint, http, retry_policy, clock=None):
+        super().__init__(endpoint, http, retry_policy, clock)
+        self.service = service
+        self.access_key = access_key
+        self.secret_key = secret_key
+        self.security_token = security_token
+        self.project_id = project_id
+
+    def secrets(self):
+        return [self.secret_key, self.security_token]
+
+    def request(self, operation, method, path, body=None, query=None, write=False):
+        """Send ``method path`` (``operation`` names it in messages); return the decoded JSON or None."""
+        payload = json.dumps(body, separators=(',', ':'), sort_keys=True).encode('utf-8') if body is not None else b''
+        status, headers, data = self.retry_policy.run(lambda: self._attempt(operation, method, path, payload, query or {}))
+        if write:
+            request_id = headers.get('X-Request-Id')
+            if request_id:
+                self.write_request_ids.append(request_id)
+        return data
+
+    def _attempt(self, operation, method, path, payload, query):
+        self.calls.append(operation)
+        headers = {'Content-Type': JSON_CONTENT_TYPE} if payload else {}
+        headers = huawei_sign(method, self.endpoint.netloc, path, query, headers, payload,
+                              self.access_key, self.secret_key, security_token=self.security_token,
+                              project_id=self.project_id, now=self.now())
+        url = self.endpoint.base_url + path
+        if query:
+            url += '?' + encode_query(query)
+        response = self.http.send(method, url, headers=headers, body=payload or None)
+        return self._decode(operation, response)
+
+    def _decode(self, operation, response):
+        try:
+            data = json.loads(response.body.decode('utf-8')) if response.body else None
+        except (ValueError, UnicodeDecodeError):
+            data = None
+            if response.status < 300:
+                raise ApiError('%s %s: unexpected non-JSON answer (HTTP %s)' % (self.service.label, operation, response.status),
+                               http_status=response.status, request_id=response.headers.get('X-Request-Id'))
+        if response.status < 300:
+            return response.status, response.headers, data
+        code, message = _find_error_fields(data)
+        request_id = response.headers.get('X-Request-Id')
+        error_class = classify_huaweicloud_error(response.status, code)
+        text = redact('%s %s failed: %s: %s' % (self.service.label, operation, code or 'HTTP %s' % response.status, message or ''),
+                      self.secrets())
+        raise error_class(text, code=code, request_id=request_id, http_status=response.status,
+                          retry_after=retry_after_seconds(response.headers))
+
+
+def huaweicloud_client(module, service):
+    """Build the client for ``service`` from a module's shared options."""
+    require_requests(module)
+    params = module.params
+    missing = [name for name in ('access_key', 'secret_key', 'project_id') if not params.get(name)]
+    if missing:
+        raise ValidationError(
+            'Missing Huawei Cloud %s: set the option(s) or HUAWEICLOUD_SDK_AK, HUAWEICLOUD_SDK_SK and '
+            'HUAWEICLOUD_SDK_PROJECT_ID' % ', '.join(missing))
+    if not PROJECT_ID_PATTERN.match(params['project_id']):
+        raise ValidationError('project_id %r is not a valid Huawei Cloud project id' % params['project_id'])
+    return HuaweiCloudClient(
+        service=service,
+        access_key=params['access_key'],
+        secret_key=params['secret_key'],
+        security_token=params.get('security_token'),
+        project_id=params['project_id'],
+        endpoint=huaweicloud_endpoint(service, params.get('region'), params.get('endpoint')),
+        http=HttpClient(timeout=params['timeout'], validate_certs=params['validate_certs']),
+        retry_policy=RetryPolicy(retries=params['retries']),
+    )
