@@ -97,3 +97,36 @@ def run_module(capsys, main, args, check_mode=False, diff=False):
             main()
     output = capsys.readouterr().out
     return json.loads(output)
+
+
+class ReplyQueues:
+    """A handler answering each operation from its own queue of replies, in order.
+
+    Keys are what ``Cloud.actions()`` shows (the Alibaba action, or Huawei ``METHOD path``).
+    A request with no reply left fails the test, so a module that makes an unplanned call is caught.
+    """
+
+    def __init__(self, queues):
+        self.queues = dict((key, list(replies)) for key, replies in queues.items())
+
+    def __call__(self, request):
+        key = request.headers.get('x-acs-action') or '%s %s' % (request.method, request.path)
+        queue = self.queues.get(key)
+        assert queue, 'unexpected request: %s %s' % (key, request.query)
+        return queue.pop(0)
+
+    def left_over(self):
+        """Replies never asked for, by key."""
+        return dict((key, len(replies)) for key, replies in self.queues.items() if replies)
+
+
+def run_scripted(monkeypatch, capsys, main, queues, args, check_mode=False, diff=False):
+    """Run ``main()`` against ``ReplyQueues(queues)``; return ``(result, cloud)``.
+
+    Fails the test when a scripted reply was never asked for, so every planned call is checked.
+    """
+    script = ReplyQueues(queues)
+    cloud = Cloud(monkeypatch, script)
+    result = run_module(capsys, main, args, check_mode=check_mode, diff=diff)
+    assert script.left_over() == {}
+    return result, cloud

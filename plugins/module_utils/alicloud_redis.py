@@ -1,0 +1,334 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) ipguard.cloud contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Alibaba Cloud Redis (R-kvstore): whitelist groups and bound ECS security groups.
+
+API wrappers, input validation and the pure planning and read-back checks shared by
+``alicloud_redis_whitelist``, ``alicloud_redis_security_groups`` and their ``_info`` twins.
+"""
+
+import re
+from collections import namedtuple
+
+from ansible_collections.ipguard.cloud.plugins.module_utils.errors import ConflictError, NotFoundError, ValidationError
+from ansible_collections.ipguard.cloud.plugins.module_utils.ipsets import (
+    ALICLOUD_REDIS, check_group_name, check_group_size, normalize_ips, sorted_entries, split_vendor_list, world_open_entries)
+from ansible_collections.ipguard.cloud.plugins.module_utils.planner import plan_group
+from ansible_collections.ipguard.cloud.plugins.module_utils.retries import wait_until
+
+HIDDEN = 'hidden'
+NORMAL = 'Normal'
+SECURITY_GROUP_ID = re.compile(r'^sg-[A-Za-z0-9]+$')
+MAX_SECURITY_GROUPS = 10
+
+
+# --- instance status ---------------------------------------------------------------------------
+
+def instance_status(client, instance_id):
+    """The InstanceStatus DescribeInstanceAttribute reports for ``instance_id``."""
+    data = client.call('DescribeInstanceAttribute', {'InstanceId': instance_id})
+    attributes = (data.get('Instances') or {}).get('DBInstanceAttribute') or []
+    if not attributes:
+        raise NotFoundError('Redis instance %s was not found by DescribeInstanceAttribute' % instance_id,
+                            request_id=data.get('RequestId'))
+    return attributes[0].get('InstanceStatus')
+
+
+def wait_until_normal(client, instance_id, timeout):
+    """Poll until the instance is Normal, the only status in which R-kvstore accepts changes."""
+    wait_until(lambda: instance_status(client, instance_id), lambda status: status == NORMAL, timeout,
+               'Redis instance %s to be %s' % (instance_id, NORMAL))
+
+
+# --- whitelist groups ---------------------------------------------------------------------------
+
+class WhitelistGroup(namedtuple('WhitelistGroup', ['name', 'ips', 'attribute'])):
+    """One whitelist group as read: ``ips`` is a sorted tuple of canonical entries."""
+
+    __slots__ = ()
+
+    @property
+    def system(self):
+        """Groups DMS/DAS/DTS create (by name, or marked hidden); never ours to change."""
+        return self.name in ALICLOUD_REDIS.reserved_groups or self.attribute == HIDDEN
+
+    def as_whitelist(self):
+        return {'group_name': self.name, 'ips': list(self.ips), 'attribute': self.attribute}
+
+    def as_listed(self):
+        return dict(self.as_whitelist(), system=self.system)
+
+
+def parse_security_ip_groups(data):
+    """Groups of a DescribeSecurityIps answer (``SecurityIpGroups.SecurityIpGroup[]``), sorted by name."""
+    items = (data.get('SecurityIpGroups') or {}).get('SecurityIpGroup') or []
+    groups = [WhitelistGroup(item.get('SecurityIpGroupName'),
+                             tuple(split_vendor_list(item.get('SecurityIpList'), ',')),
+                             item.get('SecurityIpGroupAttribute') or '')
+              for item in items]
+    return sorted(groups, key=lambda group: group.name)
+
+
+def describe_whitelist_groups(client, instance_id):
+    return parse_security_ip_groups(client.call('DescribeSecurityIps', {'InstanceId': instance_id}))
+
+
+def find_group(groups, name):
+    return next((group for group in groups if group.name == name), None)
+
+
+WhitelistRequest = namedtuple('WhitelistRequest', ['instance_id', 'group_name', 'desired', 'state', 'purge', 'hidden', 'allow_open'])
+
+
+def check_instance_id(instance_id):
+    if not instance_id or not instance_id.strip() or instance_id != instance_id.strip():
+        raise ValidationError('instance_id %r is not a Redis instance ID (for example r-bp1zxszhcgatnx1234)' % (instance_id,))
+
+
+def check_wait_timeout(wait_timeout):
+    if wait_timeout < 0:
+        raise ValidationError('wait_timeout must be 0 or more seconds, not %d' % wait_timeout)
+
+
+def validate_whitelist_request(params):
+    """Check every option of alicloud_redis_whitelist before any API call; return a WhitelistRequest."""
+    check_instance_id(params['instance_id'])
+    check_wait_timeout(params['wait_timeout'])
+    group_name = params['group_name']
+    check_group_name(ALICLOUD_REDIS, group_name)
+    state = params['state']
+    if state == 'absent' and params['purge_ips']:
+        raise ValidationError('purge_ips applies to state=present only; with state=absent list the entries to remove in ips, '
+                              'or omit ips to remove group %r' % group_name)
+    if state == 'present' and not params['ips']:
+        raise ValidationError('ips must hold at least one entry with state=present; use state=absent to remove group %r' % group_name)
+    desired = normalize_ips(params['ips'], 'ips')
+    if desired is not None:
+        check_group_size(ALICLOUD_REDIS, group_name, desired)
+    if state == 'present' and not params['allow_open']:
+        check_not_world_open(group_name, world_open_entries(desired))
+    return WhitelistRequest(params['instance_id'], group_name, desired, state, params['purge_ips'], params['hidden'], params['allow_open'])
+
+
+def check_not_world_open(group_name, offenders):
+    if offenders:
+        raise ValidationError('group %r would allow any address because of %s; set allow_open: true if that is really wanted'
+                              % (group_name, '; '.join(offenders)))
+
+
+# One ModifySecurityIps call: ``attribute`` is the SecurityIpGroupAttribute to send, or None.
+Write = namedtuple('Write', ['mode', 'entries', 'attribute'])
+
+
+class WhitelistPlan(namedtuple('WhitelistPlan', ['group', 'attribute_before', 'attribute_after', 'writes'])):
+    """A GroupPlan for the managed group plus its attribute and the ModifySecurityIps calls to make."""
+
+    __slots__ = ()
+
+    @property
+    def changed(self):
+        return bool(self.writes)
+
+    def diff(self, hidden_managed):
+        if not hidden_managed:
+            return self.group.diff()
+        return self.group.diff(extra_before={'attribute': self.attribute_before} if self.group.before is not None else None,
+                               extra_after={'attribute': self.attribute_after} if self.group.after is not None else None)
+
+    def planned_groups(self, groups):
+        """All groups as they will be once the plan is applied (what check mode reports)."""
+        others = [group for group in groups if group.name != self.group.name]
+        if self.group.after is not None:
+            others.append(WhitelistGroup(self.group.name, self.group.after, self.attribute_after))
+        return sorted(others, key=lambda group: group.name)
+
+
+def plan_whitelist(request, groups):
+    """Plan the change of the managed group from the groups just read; raise ValidationError when refused."""
+    current = find_group(groups, request.group_name)
+    if current is not None and current.attribute == HIDDEN and request.hidden is not True:
+        raise ValidationError('group %r of %s is hidden, which marks the groups DMS/DAS/DTS create; it is left alone. '
+                              'If you created it yourself, set hidden: true to manage it' % (request.group_name, request.instance_id))
+    group = plan_group(request.group_name, current.ips if current else None, request.desired, request.state, request.purge)
+    attribute_before = current.attribute if current else None
+    if group.after is None:
+        attribute_after = None
+    elif request.state == 'present' and request.hidden is not None:
+        attribute_after = HIDDEN if request.hidden else ''
+    else:
+        attribute_after = attribute_before or ''
+    if group.after is not None:
+        check_group_size(ALICLOUD_REDIS, request.group_name, group.after)
+    # Whether Append/Cover keep the attribute when SecurityIpGroupAttribute is omitted is not
+    # documented, so a group the user wants hidden gets it on every write that keeps the group.
+    attribute = HIDDEN if attribute_after == HIDDEN else None
+    if group.purge and group.changed:
+        writes = [Write('Cover', group.after, attribute)]
+    elif group.to_add:
+        writes = [Write('Append', group.to_add, attribute)]
+    elif group.to_remove:
+        writes = [Write('Delete', group.to_remove, None)]
+    elif attribute_after != attribute_before:
+        # Only the attribute changes. Append is a server-side union, so re-sending the entries the
+        # group holds changes nothing else; Cover would drop entries another writer added meanwhile.
+        writes = [Write('Append', group.after, attribute)]
+    else:
+        writes = []
+    if writes and request.state == 'present' and not request.allow_open:
+        check_not_world_open(request.group_name, world_open_entries(group.after))
+    return WhitelistPlan(group, attribute_before, attribute_after, writes)
+
+
+def modify_security_ips(client, instance_id, group_name, write):
+    # ModifySecurityIps defaults to ModifyMode=Cover on group "default": both are always sent.
+    client.call('ModifySecurityIps', {
+        'InstanceId': instance_id,
+        'SecurityIpGroupName': group_name,
+        'ModifyMode': write.mode,
+        'SecurityIps': ','.join(write.entries),
+        'SecurityIpGroupAttribute': write.attribute,
+    }, write=True)
+
+
+def check_readback(plan, first_groups, after_groups):
+    """Compare the groups read after the write with the plan.
+
+    Returns ``(problems, vanished)``: messages about anything that is not as planned, and the
+    entries a Delete dropped although they were not listed (to be re-added).
+    """
+    name = plan.group.name
+    write = plan.writes[0]
+    found = find_group(after_groups, name)
+    held = set(found.ips) if found else set()
+    problems = []
+    vanished = []
+    if write.mode == 'Append':
+        missing = set(write.entries) - held
+        if missing:
+            problems.append('entries %s are missing from group %r after Append' % (', '.join(sorted_entries(missing)), name))
+    elif write.mode == 'Delete':
+        still_there = set(write.entries) & held
+        if still_there:
+            problems.append('entries %s are still in group %r after Delete' % (', '.join(sorted_entries(still_there)), name))
+        vanished = sorted_entries(set(plan.group.before) - set(write.entries) - held)
+    elif found is None or found.ips != plan.group.after:
+        problems.append('group %r holds %s after Cover instead of %s'
+                        % (name, ', '.join(found.ips) if found else 'nothing', ', '.join(plan.group.after)))
+    if write.attribute and found is not None and found.attribute != write.attribute:
+        problems.append('group %r has attribute %r instead of %r' % (name, found.attribute, write.attribute))
+    before_others = dict((group.name, group) for group in first_groups if group.name != name)
+    after_others = dict((group.name, group) for group in after_groups if group.name != name)
+    for other in sorted(set(before_others) | set(after_others)):
+        if before_others.get(other) != after_others.get(other):
+            problems.append('group %r changed meanwhile (%s -> %s); it was left as found'
+                            % (other, _describe(before_others.get(other)), _describe(after_others.get(other))))
+    return problems, vanished
+
+
+def _describe(group):
+    if group is None:
+        return 'absent'
+    return '[%s]%s' % (', '.join(group.ips), ' hidden' if group.attribute == HIDDEN else '')
+
+
+def apply_whitelist(client, request, plan, first_groups, wait, wait_timeout):
+    """Make the planned ModifySecurityIps calls, then read back and verify; return the groups read back."""
+    if wait:
+        wait_until_normal(client, request.instance_id, wait_timeout)
+    for write in plan.writes:
+        modify_security_ips(client, request.instance_id, request.group_name, write)
+    if wait:
+        wait_until_normal(client, request.instance_id, wait_timeout)
+    after_groups = describe_whitelist_groups(client, request.instance_id)
+    problems, vanished = check_readback(plan, first_groups, after_groups)
+    if vanished:
+        # The ModifyMode=Delete semantics are not documented for sure: if it dropped more than
+        # the listed entries, the dropped ones are put back before failing.
+        modify_security_ips(client, request.instance_id, request.group_name,
+                            Write('Append', tuple(vanished), HIDDEN if plan.attribute_after == HIDDEN else None))
+        if wait:
+            wait_until_normal(client, request.instance_id, wait_timeout)
+        problems.insert(0, 'ModifySecurityIps Delete removed entries that were not listed (%s); they were added back'
+                        % ', '.join(vanished))
+    if problems:
+        raise ConflictError('Group %r of %s is not as planned after the change: %s'
+                            % (request.group_name, request.instance_id, '; '.join(problems)))
+    return after_groups
+
+
+# --- ECS security groups ------------------------------------------------------------------------
+
+def normalize_security_group_ids(values, option='security_group_ids'):
+    """Validate security group IDs (every bad one named); return them de-duplicated and sorted."""
+    bad = [value for value in values if not isinstance(value, str) or not SECURITY_GROUP_ID.match(value)]
+    if bad:
+        raise ValidationError('Invalid entries in %s: %s (an ECS security group ID is "sg-" followed by letters and digits)'
+                              % (option, ', '.join(repr(value) for value in bad)))
+    ids = sorted(set(values))
+    if not ids:
+        raise ValidationError('%s must hold at least one security group ID' % option)
+    check_security_group_count(ids)
+    return ids
+
+
+def check_security_group_count(ids):
+    if len(ids) > MAX_SECURITY_GROUPS:
+        raise ValidationError('%d security groups would be bound; a Redis instance takes at most %d (%s)'
+                              % (len(ids), MAX_SECURITY_GROUPS, ', '.join(ids)))
+
+
+def describe_security_groups(client, instance_id):
+    """Bound security groups from DescribeSecurityGroupConfiguration, sorted by ID."""
+    data = client.call('DescribeSecurityGroupConfiguration', {'InstanceId': instance_id})
+    items = (data.get('Items') or {}).get('EcsSecurityGroupRelation') or []
+    relations = [{'security_group_id': item.get('SecurityGroupId'), 'region_id': item.get('RegionId'), 'net_type': item.get('NetType')}
+                 for item in items]
+    return sorted(relations, key=lambda relation: relation['security_group_id'])
+
+
+SecurityGroupsRequest = namedtuple('SecurityGroupsRequest', ['instance_id', 'desired', 'state', 'purge'])
+
+
+def validate_security_groups_request(params):
+    """Check every option of alicloud_redis_security_groups before any API call; return a SecurityGroupsRequest."""
+    check_instance_id(params['instance_id'])
+    check_wait_timeout(params['wait_timeout'])
+    if params['state'] == 'absent' and params['purge_security_groups']:
+        raise ValidationError('purge_security_groups applies to state=present only; with state=absent list the groups to unbind')
+    desired = normalize_security_group_ids(params['security_group_ids'])
+    return SecurityGroupsRequest(params['instance_id'], desired, params['state'], params['purge_security_groups'])
+
+
+def plan_security_groups(request, bound_ids):
+    """Plan the bound set; raise ValidationError for a result the API cannot take."""
+    plan = plan_group(request.instance_id, bound_ids or None, request.desired, request.state, request.purge)
+    if plan.removes_group:
+        raise ValidationError('This would unbind every security group of %s (%s); ModifySecurityGroupConfiguration needs at least '
+                              'one SecurityGroupId, so keep one bound' % (request.instance_id, ', '.join(plan.before)))
+    if plan.after is not None:
+        check_security_group_count(list(plan.after))
+    return plan
+
+
+def security_groups_diff(plan):
+    return {'before': {'security_group_ids': list(plan.before or ())}, 'after': {'security_group_ids': list(plan.after or ())}}
+
+
+def apply_security_groups(client, instance_id, plan, wait, wait_timeout):
+    """Replace the bound set (the API has no add/remove) and verify it; return the relations read back."""
+    if wait:
+        wait_until_normal(client, instance_id, wait_timeout)
+    # ModifySecurityGroupConfiguration names the instance DBInstanceId and replaces the whole set.
+    client.call('ModifySecurityGroupConfiguration', {'DBInstanceId': instance_id, 'SecurityGroupId': ','.join(plan.after)}, write=True)
+    if wait:
+        wait_until_normal(client, instance_id, wait_timeout)
+    relations = describe_security_groups(client, instance_id)
+    bound = set(relation['security_group_id'] for relation in relations)
+    missing = sorted(set(plan.after) - bound)
+    unexpected = sorted(bound - set(plan.after))
+    if missing or unexpected:
+        raise ConflictError('Security groups of %s are not as planned after ModifySecurityGroupConfiguration (someone else changed them?): '
+                            'missing %s; unexpected %s' % (instance_id, ', '.join(missing) or 'none', ', '.join(unexpected) or 'none'))
+    return relations

@@ -1,0 +1,244 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) ipguard.cloud contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+DOCUMENTATION = r'''
+module: alicloud_redis_whitelist
+short_description: Manage one IP whitelist group of an Alibaba Cloud Redis (Tair) instance
+version_added: 0.1.0
+description:
+  - Adds IPv4 addresses and CIDR blocks to, or removes them from, one whitelist group (security IP group) of an
+    ApsaraDB for Redis / Tair instance, or removes the group.
+  - Entries are compared as sets after normalising (V(10.0.0.1) equals V(10.0.0.1/32)); order and duplicates do not matter.
+  - Additions use C(ModifySecurityIps) with C(ModifyMode=Append) and removals C(ModifyMode=Delete), which the service applies
+    as set operations, so concurrent writers do not overwrite each other. C(ModifyMode=Cover) is only used with O(purge_ips=true).
+    C(ModifyMode) and C(SecurityIpGroupName) are always sent, because the API would otherwise overwrite the C(default) group.
+  - Nothing outside the named group is changed. System groups (V(ali_dms_group), V(hdm_security_ips) and groups marked
+    C(hidden)) are refused.
+  - Every option is validated before the first API call. A run that changes nothing makes exactly one C(DescribeSecurityIps) call.
+author:
+  - ipguard.cloud maintainers (@ipguard)
+extends_documentation_fragment:
+  - ipguard.cloud.alicloud
+  - ipguard.cloud.connection
+  - ipguard.cloud.attributes
+  - ipguard.cloud.attributes.alicloud_group
+options:
+  instance_id:
+    description:
+      - ID of the Redis instance, for example V(r-bp1zxszhcgatnx1234).
+    type: str
+    required: true
+  group_name:
+    description:
+      - Name of the whitelist group, 2-32 characters of lowercase letters, digits and underscores, starting with a letter
+        and ending with a letter or digit.
+      - V(ali_dms_group) and V(hdm_security_ips) are system groups and are refused.
+    type: str
+    default: default
+  ips:
+    description:
+      - IPv4 addresses or CIDR blocks (host bits must be zero).
+      - With O(state=present), required; they are added to the group (created if missing).
+      - With O(state=absent), these entries are removed; without O(ips) the whole group is removed.
+      - At most 1000 entries per group. IPv6 is refused.
+    type: list
+    elements: str
+  state:
+    description:
+      - V(present) adds O(ips) (and with O(purge_ips=true) removes everything else).
+      - V(absent) removes O(ips), or the whole group when O(ips) is not given. A group left without entries no longer exists.
+    type: str
+    choices: [present, absent]
+    default: present
+  purge_ips:
+    description:
+      - With O(state=present), make the group hold exactly O(ips), removing every other entry (C(ModifyMode=Cover)).
+      - Setting it with O(state=absent) is an error, since it would mean nothing.
+    type: bool
+    default: false
+  hidden:
+    description:
+      - Whether the group carries C(SecurityIpGroupAttribute=hidden), which hides it in the console.
+      - When not set, the attribute is left as it is.
+      - Groups marked hidden are normally created by DMS, DAS or DTS and are refused. Set O(hidden=true) to manage a hidden
+        group that you created yourself.
+      - The attribute is only changed with O(state=present). O(hidden=false) never un-hides a group, since a hidden group is
+        refused unless O(hidden=true).
+    type: bool
+  allow_open:
+    description:
+      - Allow a result that opens the instance to any address, such as V(0.0.0.0/0), V(0.0.0.0) or entries that together
+        cover the whole IPv4 space. Without it such a change is refused.
+    type: bool
+    default: false
+  wait:
+    description:
+      - Before writing, wait until the instance is C(Normal) (C(DescribeInstanceAttribute)), and wait for it again after the
+        change. Nothing is waited for in check mode or when nothing changes.
+    type: bool
+    default: true
+  wait_timeout:
+    description:
+      - Seconds to wait each time for the instance to become C(Normal).
+    type: int
+    default: 300
+notes:
+  - The documentation of C(ModifyMode=Delete) is ambiguous (remove the listed entries, or delete the group). This module
+    reads it as removing the listed entries, the group disappearing when it becomes empty. After every write the groups are
+    read back once; if a Delete dropped entries that were not listed, they are added back and the task fails naming them.
+    The task also fails when the group is not as planned or another group changed meanwhile (somebody else was writing);
+    changes made by others are reported, never undone.
+  - Busy-instance errors (C(IncorrectDBInstanceState) and similar) and throttling are retried with backoff, see O(retries).
+  - In check mode the returned RV(whitelist) and RV(groups) are the planned state.
+seealso:
+  - module: ipguard.cloud.alicloud_redis_whitelist_info
+  - module: ipguard.cloud.alicloud_redis_security_groups
+'''
+
+EXAMPLES = r'''
+- name: Keep the office and the app servers in the whitelist of the orders cache
+  hosts: localhost
+  gather_facts: false
+  module_defaults:
+    group/ipguard.cloud.alicloud:
+      region: cn-hangzhou
+  tasks:
+    - name: Allow the office and the app subnet
+      ipguard.cloud.alicloud_redis_whitelist:
+        instance_id: r-bp1zxszhcgatnx1234
+        group_name: office
+        ips:
+          - 203.0.113.0/24
+          - 10.20.0.0/16
+
+    - name: The app group holds exactly these entries
+      ipguard.cloud.alicloud_redis_whitelist:
+        instance_id: r-bp1zxszhcgatnx1234
+        group_name: app_servers
+        ips: "{{ app_server_ips }}"
+        purge_ips: true
+
+    - name: Remove one leaver's address
+      ipguard.cloud.alicloud_redis_whitelist:
+        instance_id: r-bp1zxszhcgatnx1234
+        group_name: office
+        ips: [198.51.100.7]
+        state: absent
+
+    - name: Remove the temporary group
+      ipguard.cloud.alicloud_redis_whitelist:
+        instance_id: r-bp1zxszhcgatnx1234
+        group_name: migration
+        state: absent
+'''
+
+RETURN = r'''
+whitelist:
+  description: The managed group after the change (the planned state in check mode); empty when the group does not exist.
+  returned: always
+  type: dict
+  contains:
+    group_name:
+      description: Name of the group.
+      type: str
+      sample: office
+    ips:
+      description: Entries of the group, sorted.
+      type: list
+      elements: str
+      sample: [10.20.0.0/16, 203.0.113.0/24]
+    attribute:
+      description: The group's C(SecurityIpGroupAttribute), V(hidden) or empty.
+      type: str
+      sample: ''
+  sample: {group_name: office, ips: [10.20.0.0/16, 203.0.113.0/24], attribute: ''}
+groups:
+  description: Every whitelist group of the instance after the change, sorted by name.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    group_name:
+      description: Name of the group.
+      type: str
+      sample: default
+    ips:
+      description: Entries of the group, sorted.
+      type: list
+      elements: str
+      sample: [127.0.0.1]
+    attribute:
+      description: The group's C(SecurityIpGroupAttribute), V(hidden) or empty.
+      type: str
+      sample: ''
+    system:
+      description: Whether this is a system group (V(ali_dms_group), V(hdm_security_ips) or hidden), which the module never changes.
+      type: bool
+      sample: false
+  sample:
+    - {group_name: ali_dms_group, ips: [100.104.0.0/16], attribute: hidden, system: true}
+    - {group_name: default, ips: [127.0.0.1], attribute: '', system: false}
+    - {group_name: office, ips: [10.20.0.0/16, 203.0.113.0/24], attribute: '', system: false}
+request_ids:
+  description: RequestId of each write call (C(ModifySecurityIps)), in order; empty when nothing was written.
+  returned: always
+  type: list
+  elements: str
+  sample: [AAAF99B1-69ED-4E80-8CD5-272C09E4A1B2]
+diff:
+  description: Before and after of the managed group (with its attribute when O(hidden) is set); only with C(--diff).
+  returned: when diff mode is on
+  type: dict
+  sample: {before: {group_name: office, ips: [203.0.113.0/24]}, after: {group_name: office, ips: [10.20.0.0/16, 203.0.113.0/24]}}
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.ipguard.cloud.plugins.module_utils.alicloud import REDIS, alicloud_argument_spec, alicloud_client
+from ansible_collections.ipguard.cloud.plugins.module_utils.alicloud_redis import (
+    apply_whitelist, describe_whitelist_groups, find_group, plan_whitelist, validate_whitelist_request)
+from ansible_collections.ipguard.cloud.plugins.module_utils.errors import IpguardError, fail_kwargs
+
+
+def main():
+    argument_spec = alicloud_argument_spec()
+    argument_spec.update(
+        instance_id=dict(type='str', required=True),
+        group_name=dict(type='str', default='default'),
+        ips=dict(type='list', elements='str'),
+        state=dict(type='str', choices=['present', 'absent'], default='present'),
+        purge_ips=dict(type='bool', default=False),
+        hidden=dict(type='bool'),
+        allow_open=dict(type='bool', default=False),
+        wait=dict(type='bool', default=True),
+        wait_timeout=dict(type='int', default=300),
+    )
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    try:
+        request = validate_whitelist_request(module.params)
+        client = alicloud_client(module, REDIS)
+        groups = describe_whitelist_groups(client, request.instance_id)
+        plan = plan_whitelist(request, groups)
+        if plan.changed and not module.check_mode:
+            groups = apply_whitelist(client, request, plan, groups, module.params['wait'], module.params['wait_timeout'])
+        else:
+            groups = plan.planned_groups(groups)
+        managed = find_group(groups, request.group_name)
+        result = dict(
+            changed=plan.changed,
+            whitelist=managed.as_whitelist() if managed else {},
+            groups=[group.as_listed() for group in groups],
+            request_ids=list(client.write_request_ids),
+        )
+        if module._diff:
+            result['diff'] = plan.diff(hidden_managed=request.hidden is not None and request.state == 'present')
+        module.exit_json(**result)
+    except IpguardError as error:
+        module.fail_json(**fail_kwargs(error))
+
+
+if __name__ == '__main__':
+    main()
