@@ -1,0 +1,257 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) ipguard.cloud contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+DOCUMENTATION = r'''
+module: huaweicloud_dcs_whitelist
+short_description: Manage one IP whitelist group of a Huawei Cloud DCS instance
+version_added: 0.1.0
+description:
+  - Adds or removes IPv4 addresses and CIDR blocks in one whitelist group of a Huawei Cloud Distributed Cache Service (DCS)
+    Redis instance, creates or removes that group, and enables or disables the instance's whitelist.
+  - The DCS API only writes the whole whitelist at once, so the module reads every group, changes only the named one, sends
+    all of them back unchanged, and reads the result back. It fails, without repairing anything, when another group changed
+    while it wrote.
+  - Adding entries to a group uses the additive C(POST .../whitelist-async) call and waits for its job. Every other change
+    (removing entries, purging, removing the group, enabling or disabling) writes the whole whitelist with C(PUT .../whitelist).
+  - Entries are compared as sets after normalising, so V(10.0.0.1) and V(10.0.0.1/32) are the same entry.
+author: ipguard.cloud maintainers (@ipguard)
+extends_documentation_fragment:
+  - ipguard.cloud.huaweicloud
+  - ipguard.cloud.connection
+  - ipguard.cloud.attributes
+  - ipguard.cloud.attributes.huaweicloud_group
+options:
+  instance_id:
+    description:
+      - ID of the DCS instance.
+    type: str
+    required: true
+  group_name:
+    description:
+      - Name of the whitelist group to manage.
+      - At least 5 characters of letters, digits, V(-) and V(_), starting with a letter.
+    type: str
+    required: true
+  ips:
+    description:
+      - IPv4 addresses or CIDR blocks.
+      - With O(state=present) they are added to the group (the group holds exactly these with O(purge_ips=true)); with
+        O(state=absent) they are removed from it.
+      - Omit it with O(state=present) to change only O(enable_whitelist); omit it with O(state=absent) to remove the whole group.
+      - A DCS instance holds at most 20 entries across all its groups (or the limit the API reports as
+        C(whitelist_ip_limit_num)), and an entry may belong to one group only. Entries whose address is V(0.0.0.0) (such as
+        V(0.0.0.0/0)) are refused by the API, whatever O(allow_open) says.
+    type: list
+    elements: str
+  state:
+    description:
+      - V(present) makes sure the entries are in the group; V(absent) removes the entries, or the group when O(ips) is omitted.
+    type: str
+    choices: [present, absent]
+    default: present
+  purge_ips:
+    description:
+      - With O(state=present), remove the entries of the group that are not in O(ips).
+    type: bool
+    default: false
+  enable_whitelist:
+    description:
+      - Whether the instance's whitelist is enforced. Leave it unset to keep the current setting.
+      - Disabling it opens the instance to every address that can reach its VPC, so V(false) needs O(allow_open=true).
+    type: bool
+  allow_open:
+    description:
+      - Confirms a change that opens the instance to every address that can reach its VPC - removing the last whitelist group
+        while the whitelist is enabled, or disabling the whitelist. Without it the module fails before writing anything.
+    type: bool
+    default: false
+  wait:
+    description:
+      - Wait for the instance to be C(RUNNING) before writing, wait for the whitelist job to succeed, and read the whitelist
+        back until it shows the change.
+      - With V(false) the change is sent and not verified.
+    type: bool
+    default: true
+  wait_timeout:
+    description:
+      - Seconds to allow for each wait (instance status, job, read-back).
+    type: int
+    default: 300
+notes:
+  - The DCS whitelist exists for Redis 4.0 and later; Redis 3.0 and Memcached instances use security groups, and the module
+    fails on them with a message saying so.
+  - If the instance was not C(RUNNING) when the module first looked, the whitelist is read and planned again once it is.
+  - Adding entries through C(POST .../whitelist-async) assumes that call merges the entries into an existing group of that name
+    (UNCONFIRMED by Huawei's documentation); the read-back checks that every planned entry is there. Where the call does not
+    exist (HTTP 404), the module writes the whole whitelist with C(PUT) instead.
+  - That whitelist job ids can be polled with C(GET /v2/{project_id}/jobs/{job_id}) is UNCONFIRMED.
+  - Enabling a whitelist that holds no group is allowed, with a warning; Huawei documents an instance without groups as open to
+    its whole VPC. Whether the API accepts it is UNCONFIRMED.
+  - Up to 20 entries may be given in O(ips) in one task; the total across all groups is then checked against the limit the API
+    reports for the instance.
+seealso:
+  - module: ipguard.cloud.huaweicloud_dcs_whitelist_info
+'''
+
+EXAMPLES = r'''
+- name: Keep the office in the app cache's whitelist
+  hosts: localhost
+  gather_facts: false
+  module_defaults:
+    group/ipguard.cloud.huaweicloud:
+      region: cn-north-4
+      project_id: "{{ huawei_project_id }}"
+  tasks:
+    - name: Add the office ranges to the office group
+      ipguard.cloud.huaweicloud_dcs_whitelist:
+        instance_id: 5560df16-cebf-4473-95c4-d1b573c16e79
+        group_name: office
+        ips:
+          - 203.0.113.0/24
+          - 198.51.100.7
+
+    - name: Make the app-servers group hold exactly the app subnet
+      ipguard.cloud.huaweicloud_dcs_whitelist:
+        instance_id: 5560df16-cebf-4473-95c4-d1b573c16e79
+        group_name: app-servers
+        ips: [10.0.0.0/24]
+        purge_ips: true
+
+    - name: Remove one address from the office group
+      ipguard.cloud.huaweicloud_dcs_whitelist:
+        instance_id: 5560df16-cebf-4473-95c4-d1b573c16e79
+        group_name: office
+        ips: [198.51.100.7]
+        state: absent
+
+    - name: Remove the office group
+      ipguard.cloud.huaweicloud_dcs_whitelist:
+        instance_id: 5560df16-cebf-4473-95c4-d1b573c16e79
+        group_name: office
+        state: absent
+
+    - name: Turn the whitelist on, leaving the groups as they are
+      ipguard.cloud.huaweicloud_dcs_whitelist:
+        instance_id: 5560df16-cebf-4473-95c4-d1b573c16e79
+        group_name: app-servers
+        enable_whitelist: true
+'''
+
+RETURN = r'''
+whitelist:
+  description:
+    - The managed group after the change (or as it would be, in check mode); empty when the group does not exist.
+  returned: always
+  type: dict
+  contains:
+    group_name:
+      description: Name of the group.
+      type: str
+      sample: office
+    ips:
+      description: Entries of the group, normalised and sorted.
+      type: list
+      elements: str
+      sample: [198.51.100.7, 203.0.113.0/24]
+  sample: {group_name: office, ips: [198.51.100.7, 203.0.113.0/24]}
+groups:
+  description:
+    - Every whitelist group of the instance after the change, sorted by name.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    group_name:
+      description: Name of the group.
+      type: str
+      sample: app-servers
+    ips:
+      description: Entries of the group, normalised and sorted.
+      type: list
+      elements: str
+      sample: [10.0.0.0/24]
+  sample: [{group_name: app-servers, ips: [10.0.0.0/24]}, {group_name: office, ips: [198.51.100.7, 203.0.113.0/24]}]
+enable_whitelist:
+  description: Whether the instance's whitelist is enforced after the change.
+  returned: always
+  type: bool
+  sample: true
+job_ids:
+  description: IDs of the DCS jobs started by the change (the additive C(POST .../whitelist-async) call).
+  returned: always
+  type: list
+  elements: str
+  sample: [ff8080817fe01bb2017fe3cf68860481]
+request_ids:
+  description: The C(X-Request-Id) of every write call.
+  returned: always
+  type: list
+  elements: str
+  sample: [5d3c9e7b0a6f4d2e8c1b2a3f4e5d6c7b]
+diff:
+  description: The managed group and the enabled flag before and after, when diff mode is on.
+  returned: when diff mode is on
+  type: dict
+  sample:
+    before: {enable_whitelist: true}
+    after: {enable_whitelist: true, group_name: office, ips: [203.0.113.0/24]}
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.ipguard.cloud.plugins.module_utils.errors import IpguardError, fail_kwargs
+from ansible_collections.ipguard.cloud.plugins.module_utils.huaweicloud import DCS, huaweicloud_argument_spec, huaweicloud_client
+from ansible_collections.ipguard.cloud.plugins.module_utils.huaweicloud_dcs import (
+    AppliedChange, DcsWhitelistApi, apply_whitelist_plan, group_result, plan_whitelist, validate_request)
+
+
+def argument_spec():
+    spec = huaweicloud_argument_spec()
+    spec.update(
+        instance_id=dict(type='str', required=True),
+        group_name=dict(type='str', required=True),
+        ips=dict(type='list', elements='str'),
+        state=dict(type='str', choices=['present', 'absent'], default='present'),
+        purge_ips=dict(type='bool', default=False),
+        enable_whitelist=dict(type='bool'),
+        allow_open=dict(type='bool', default=False),
+        wait=dict(type='bool', default=True),
+        wait_timeout=dict(type='int', default=300),
+    )
+    return spec
+
+
+def main():
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    params = module.params
+    try:
+        request = validate_request(params)
+        client = huaweicloud_client(module, DCS)
+        api = DcsWhitelistApi(client, request.instance_id)
+        plan = plan_whitelist(api.read_whitelist(), request)
+        applied = AppliedChange(plan, plan.after, [])
+        if plan.changed and not module.check_mode:
+            applied = apply_whitelist_plan(api, plan, request, params['wait'], params['wait_timeout'])
+    except IpguardError as error:
+        module.fail_json(**fail_kwargs(error))
+
+    for warning in applied.plan.warnings:
+        module.warn(warning)
+    result = dict(
+        changed=applied.plan.changed,
+        whitelist=group_result(applied.whitelist.group(request.group_name)),
+        groups=applied.whitelist.as_result(),
+        enable_whitelist=applied.whitelist.enabled,
+        job_ids=applied.job_ids,
+        request_ids=list(client.write_request_ids),
+    )
+    if module._diff:
+        result['diff'] = applied.plan.diff()
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()
