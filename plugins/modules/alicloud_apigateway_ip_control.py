@@ -140,6 +140,8 @@ notes:
     every page of results is read.
   - C(ModifyIpControl) is always sent with both the name and the description, whichever of them changes, in
     case the API clears an omitted one.
+  - The API documentation says an IP control without policy items is ineffective; the module takes the safe
+    reading that an emptied V(ALLOW) control admits everyone, hence O(allow_open) to remove its last item.
 seealso:
   - module: ipguard.cloud.alicloud_apigateway_ip_control_info
 '''
