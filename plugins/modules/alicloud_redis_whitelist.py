@@ -91,6 +91,9 @@ notes:
     read back once; if a Delete dropped entries that were not listed, they are added back and the task fails naming them.
     The task also fails when the group is not as planned or another group changed meanwhile (somebody else was writing);
     changes made by others are reported, never undone.
+  - Whether C(ModifyMode=Append) and C(ModifyMode=Cover) keep C(SecurityIpGroupAttribute) when it is not sent is not
+    documented, so with O(hidden=true) every write that keeps the group sends C(SecurityIpGroupAttribute=hidden). Hiding a
+    group without adding entries re-sends the entries it holds with C(ModifyMode=Append), which changes nothing else.
   - Busy-instance errors (C(IncorrectDBInstanceState) and similar) and throttling are retried with backoff, see O(retries).
   - In check mode the returned RV(whitelist) and RV(groups) are the planned state.
 seealso:
