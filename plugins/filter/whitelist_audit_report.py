@@ -125,6 +125,13 @@ CLOUD_LABELS = {
     'alicloud_apigateway': 'API Gateway IP control',
 }
 
+# What the report's "group" column holds for each cloud: API Gateway controls have policy items, not groups.
+GROUP_NOUNS = {
+    'alicloud_redis': 'group',
+    'huaweicloud_dcs': 'group',
+    'alicloud_apigateway': 'policy item',
+}
+
 
 def _network(entry):
     try:
@@ -141,6 +148,7 @@ class _Audit:
         self.required = required_cidrs
         self.min_prefix_length = min_prefix_length
         self.findings = []
+        self.target_names = {}
 
     def add(self, kind, cloud, target, group, entry, message):
         self.findings.append({
@@ -149,8 +157,9 @@ class _Audit:
         })
 
     def where(self, cloud, target, group):
-        place = '%s %s' % (CLOUD_LABELS[cloud], target)
-        return "group '%s' of %s" % (group, place) if group else place
+        name = self.target_names.get((cloud, target))
+        place = '%s %s' % (CLOUD_LABELS[cloud], '%s (%s)' % (name, target) if name else target)
+        return "%s '%s' of %s" % (GROUP_NOUNS[cloud], group, place) if group else place
 
     def check_entries(self, cloud, target, group, entries, policy_applies):
         """Exposure checks apply to every allow-list group; the approved list only to groups the user owns."""
@@ -226,9 +235,10 @@ def _audit_ip_control(audit, control):
     items.sort(key=lambda item: item['policy_item_id'])
     name = to_text(control.get('name', ''))
     control_type = to_text(control.get('type', ''))
+    audit.target_names[('alicloud_apigateway', target)] = name
     if not items:
         audit.add('empty_ip_control', 'alicloud_apigateway', target, '', '',
-                  '%s (%s, %s) has no policy items' % (audit.where('alicloud_apigateway', target, ''), name, control_type))
+                  '%s, a %s control, has no policy items' % (audit.where('alicloud_apigateway', target, ''), control_type))
     if control_type == 'ALLOW':
         for item in items:
             audit.check_entries('alicloud_apigateway', target, item['policy_item_id'], item['cidrs'], policy_applies=True)

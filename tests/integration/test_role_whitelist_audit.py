@@ -97,7 +97,7 @@ def test_audit_reports_exactly_the_seeded_findings(mockcloud, run_playbook, tmp_
     assert '| 4 | 2 | 6 | 1 | 13 |' in lines
     rows = lines[lines.index('| severity | cloud | target | group | kind | entry | message |') + 2:]
     assert [tuple(row[2:].split(' | ')[:6]) for row in rows] == SEEDED_FINDINGS
-    assert rows[0].endswith("| group 'P00000000000a003' of API Gateway IP control %s allows any address (0.0.0.0/0) |" % PARTNER_ALLOW)
+    assert rows[0].endswith("| policy item 'P00000000000a003' of API Gateway IP control partner_allow (%s) allows any address (0.0.0.0/0) |" % PARTNER_ALLOW)
 
     assert_only_reads(mockcloud)
     reads = collections.Counter(record['action'] for record in mockcloud.requests())

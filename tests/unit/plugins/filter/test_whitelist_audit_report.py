@@ -91,7 +91,7 @@ def test_every_kind_sorted_by_severity_target_group_entry():
     assert messages[('d-empty', '', 'empty_whitelist', '')] == 'DCS instance d-empty has an empty whitelist: every address in its VPC can connect'
     assert messages[('d-off', '', 'missing_required', '203.0.113.0/24')] == 'DCS instance d-off does not allow the required 203.0.113.0/24'
     assert messages[('gone_control', '', 'missing_target', '')] == 'API Gateway IP control gone_control was requested but does not exist'
-    assert messages[('c2', '', 'empty_ip_control', '')] == 'API Gateway IP control c2 (empty_refuse, REFUSE) has no policy items'
+    assert messages[('c2', '', 'empty_ip_control', '')] == 'API Gateway IP control empty_refuse (c2), a REFUSE control, has no policy items'
 
 
 def test_redis_system_groups_do_not_satisfy_required_cidrs():
@@ -111,6 +111,13 @@ def test_required_cidr_inside_a_broader_entry_counts_and_group_entries_combine()
         ('medium', 'alicloud_apigateway', 'c1', '', 'missing_required', '203.0.113.0/24'),
         ('medium', 'alicloud_redis', 'r-1', '', 'missing_required', '198.51.100.7'),
     ]
+
+
+def test_ip_control_findings_name_the_policy_item_and_control():
+    report = whitelist_audit_report({'alicloud_apigateway': [{'ip_controls': [control('c1', 'partner_allow', 'ALLOW', ('P1', ['10.0.0.0/8']))]}]},
+                                    approved_cidrs=['10.0.0.0/8'])
+    assert [(f['kind'], f['group'], f['message']) for f in report['findings']] == [
+        ('broad_entry', 'P1', "policy item 'P1' of API Gateway IP control partner_allow (c1) allows 10.0.0.0/8, broader than /16")]
 
 
 def test_entries_that_together_cover_everything_are_world_open():
