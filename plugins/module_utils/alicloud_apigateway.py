@@ -168,7 +168,12 @@ class ItemsPlan(namedtuple('ItemsPlan', ['before', 'after', 'to_add', 'to_modify
         return bool(self.to_add or self.to_modify or self.to_remove)
 
 
-def plan_items(current, desired, purge=False):
+PURGE_ALL = 'all'
+PURGE_WITHOUT_APP_ID = 'without_app_id'
+PURGE_SCOPES = (PURGE_ALL, PURGE_WITHOUT_APP_ID)
+
+
+def plan_items(current, desired, purge=False, purge_scope=PURGE_ALL):
     """Plan the fewest calls that make ``current`` items hold every ``desired`` item.
 
     - a desired item with an app_id: an existing item with that app_id and the same entries is
@@ -178,7 +183,9 @@ def plan_items(current, desired, purge=False):
       entries, else added;
     - with ``purge``, existing items matched by nothing are removed; before that, each one is
       modified into an item that would otherwise be added (one call instead of an add plus a
-      share of the remove call). Without ``purge`` nothing is removed.
+      share of the remove call). Without ``purge`` nothing is removed. With ``purge_scope``
+      ``without_app_id`` only unmatched items without an app_id are purged; items that restrict
+      one app are left alone, whoever manages them.
 
     Candidates are taken in id order, so the plan is deterministic.
     """
@@ -202,16 +209,18 @@ def plan_items(current, desired, purge=False):
             pending.append((item, take(lambda candidate, wanted=item: candidate.app_id == wanted.app_id)))
         else:
             pending.append((item, None))
+    purgeable = [item for item in unmatched if purge and (purge_scope == PURGE_ALL or item.app_id is None)]
     for item, same_app in pending:
         target = same_app
-        if target is None and purge and unmatched:
-            target = unmatched.pop(0)
+        if target is None and purgeable:
+            target = purgeable.pop(0)
+            unmatched.remove(target)
         if target is None:
             to_add.append(item)
         else:
             to_modify.append((target, item._replace(policy_item_id=target.policy_item_id)))
-    to_remove = unmatched if purge else []
-    left = [] if purge else unmatched
+    to_remove = purgeable
+    left = [item for item in unmatched if item not in purgeable]
     after = kept + left + [new for dummy, new in to_modify] + to_add
     return ItemsPlan(
         before=sorted_items(current),

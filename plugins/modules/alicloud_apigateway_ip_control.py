@@ -79,9 +79,19 @@ options:
         type: str
   purge_policies:
     description:
-      - Remove the items not listed in O(policies).
+      - Remove the items not listed in O(policies) (within O(purge_scope)).
     type: bool
     default: false
+  purge_scope:
+    description:
+      - Which unlisted items O(purge_policies) removes.
+      - V(all) removes every item not listed in O(policies).
+      - V(without_app_id) removes only unlisted items that have no app_id, and never turns an app's item into
+        another one, so items that restrict single apps stay whoever manages them. The
+        P(ipguard.cloud.office_whitelist#role) role manages the app-less items of a control this way.
+    type: str
+    choices: [all, without_app_id]
+    default: all
   allow_open:
     description:
       - Allow an V(ALLOW) control to admit any address, that is items holding V(0.0.0.0/0) (or entries that
@@ -246,7 +256,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.ipguard.cloud.plugins.module_utils.alicloud import APIGATEWAY, alicloud_argument_spec, alicloud_client
 from ansible_collections.ipguard.cloud.plugins.module_utils.alicloud_apigateway import (
-    CONTROL_TYPES, STAGE_NAMES, Control, apply_bindings, apply_items, apply_items_plan, check_control_name,
+    CONTROL_TYPES, PURGE_ALL, PURGE_SCOPES, STAGE_NAMES, Control, apply_bindings, apply_items, apply_items_plan, check_control_name,
     check_description, control_diff, control_result, create_control, desired_bindings, desired_items, find_control,
     list_bindings, list_items, plan_bindings, plan_items)
 from ansible_collections.ipguard.cloud.plugins.module_utils.errors import (
@@ -266,6 +276,7 @@ def argument_spec():
             app_id=dict(type='str'),
         )),
         purge_policies=dict(type='bool', default=False),
+        purge_scope=dict(type='str', choices=list(PURGE_SCOPES), default=PURGE_ALL),
         allow_open=dict(type='bool', default=False),
         apis=dict(type='list', elements='dict', options=dict(
             group_id=dict(type='str', required=True),
@@ -355,7 +366,7 @@ def update(module, client, control, desired, bindings):
     if desired is None:
         items_plan = plan_items(current_items, current_items)
     else:
-        items_plan = plan_items(current_items, desired, params['purge_policies'])
+        items_plan = plan_items(current_items, desired, params['purge_policies'], params['purge_scope'])
         check_items_plan(control, items_plan, params['allow_open'])
     current_bindings = bindings_plan = None
     if bindings is not None:

@@ -340,3 +340,29 @@ def test_results_and_diffs():
     assert gw.control_diff(control, [OFFICE])['items'] == [{'app_id': None, 'cidrs': ['203.0.113.0/24']}]
     assert 'apis' not in gw.control_diff(control, [OFFICE])
     assert gw.control_diff(None, []) == {}
+
+
+@settings(max_examples=300, deadline=None)
+@given(worlds())
+def test_scoped_purge_leaves_every_app_item_nobody_asked_for(world):
+    current, desired, dummy = world
+    plan = gw.plan_items(current, desired, True, gw.PURGE_WITHOUT_APP_ID)
+    after = gw.apply_items_plan(current, plan, ['N%d' % n for n in range(len(plan.to_add))])
+    wanted_apps = set(entry.app_id for entry in desired if entry.app_id is not None)
+    untouched = [entry for entry in current if entry.app_id is not None and entry.app_id not in wanted_apps]
+    assert all(entry in after for entry in untouched)
+    assert all(old.app_id is None or old.app_id in wanted_apps for old, dummy_new in plan.to_modify)
+    assert all(entry.app_id is None for entry in plan.to_remove)
+    # the app-less items are exactly the desired app-less items
+    assert contents(entry for entry in after if entry.app_id is None) == contents(entry for entry in desired if entry.app_id is None)
+    assert not gw.plan_items(after, desired, True, gw.PURGE_WITHOUT_APP_ID).changed
+
+
+def test_scoped_purge_keeps_an_app_item_and_replaces_the_app_less_ones():
+    app_item = item('P1', ['10.8.0.0/16'], '110840611')
+    stale = item('P2', ['192.0.2.10'])
+    plan = gw.plan_items([app_item, stale], [wanted(['203.0.113.0/24'])], True, gw.PURGE_WITHOUT_APP_ID)
+    assert (plan.to_add, plan.to_remove) == ((), ())
+    assert plan.to_modify == ((stale, item('P2', ['203.0.113.0/24'])),)
+    assert gw.plan_items([app_item, stale], [], True, gw.PURGE_WITHOUT_APP_ID).to_remove == (stale,)
+    assert gw.plan_items([app_item, stale], [], True).to_remove == (app_item, stale)

@@ -199,6 +199,20 @@ def test_purge_turns_a_leftover_item_into_the_new_one(monkeypatch, capsys):
     assert result['ip_control']['items'][0] == {'policy_item_id': 'P2', 'app_id': None, 'cidrs': ['10.0.0.0/8']}
 
 
+def test_purge_scope_without_app_id_leaves_app_items(monkeypatch, capsys):
+    gateway = Gateway(monkeypatch, DescribeIpControls=[controls(OFFICE_ACL)],
+                      DescribeIpControlPolicyItems=[items(('P1', '', '198.51.100.7'), ('P2', '111', '192.0.2.0/28'), ('P3', '', '10.0.0.1'))],
+                      ModifyIpControlPolicyItem=[ok()], RemoveIpControlPolicyItem=[ok()])
+    result = run_module(capsys, module.main, args(policies=[{'cidrs': ['203.0.113.0/24']}], purge_policies=True, purge_scope='without_app_id'))
+
+    assert gateway.sent()[2:] == [('ModifyIpControlPolicyItem', {'IpControlId': ACL, 'PolicyItemId': 'P1', 'CidrIp': '203.0.113.0/24'}),
+                                  ('RemoveIpControlPolicyItem', {'IpControlId': ACL, 'PolicyItemIds': 'P3'})]
+    assert result['ip_control']['items'] == [
+        {'policy_item_id': 'P1', 'app_id': None, 'cidrs': ['203.0.113.0/24']},
+        {'policy_item_id': 'P2', 'app_id': '111', 'cidrs': ['192.0.2.0/28']},
+    ]
+
+
 def test_check_mode_makes_no_write_and_predicts(monkeypatch, capsys):
     gateway = Gateway(monkeypatch, DescribeIpControls=[controls(OFFICE_ACL)], DescribeIpControlPolicyItems=[OFFICE_ITEMS])
     result = run_module(capsys, module.main, args(policies=[{'cidrs': ['10.0.0.1']}], purge_policies=True, description='New'),
