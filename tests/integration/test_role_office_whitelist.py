@@ -1,0 +1,133 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) ipguard.cloud contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The office_whitelist role through the shipped main playbook (ipguard.cloud.office_whitelist),
+and the README demo, against the fake cloud."""
+
+import json
+import subprocess
+import sys
+
+from playbook_harness import REPO_ROOT
+
+DEMO_SEED = json.loads((REPO_ROOT / 'tests' / 'demo' / 'seed.json').read_text(encoding='utf-8'))
+REDIS_NEW, REDIS_STALE = 'r-demo0000000000001', 'r-demo0000000000002'
+DCS = '5560df16-cebf-4473-95c4-d1b573c16e79'
+CONTROL = '0000000000000000000000000000de01'
+OFFICE = ['198.51.100.0/25', '203.0.113.0/24']
+MAIN_PLAYBOOK = '''
+- name: Run the shipped main job
+  ansible.builtin.import_playbook: ipguard.cloud.office_whitelist
+'''
+TASK = 'ipguard.cloud.office_whitelist : %s'
+SUMMARY = TASK % 'Show the summary'
+
+
+def job_vars(mockcloud_vars, **overrides):
+    values = {
+        'office_whitelist_cidrs': OFFICE,
+        'office_whitelist_alicloud_redis_instances': [REDIS_NEW, REDIS_STALE],
+        'office_whitelist_huaweicloud_dcs_instances': [DCS],
+        'office_whitelist_alicloud_apigateway_ip_controls': ['office_allow'],
+        'ipguard_alicloud_defaults': mockcloud_vars['mock_alicloud_auth'],
+        'ipguard_huaweicloud_defaults': mockcloud_vars['mock_huaweicloud_auth'],
+    }
+    values.update(overrides)
+    return values
+
+
+def redis_groups(mockcloud, instance):
+    return {group['name']: group['ips'] for group in mockcloud.state()['alibaba']['redis_instances'][instance]['security_ip_groups']}
+
+
+def dcs_groups(mockcloud):
+    return {group['group_name']: group['ip_list'] for group in mockcloud.state()['huawei']['dcs_instances'][DCS]['whitelist']}
+
+
+def control_items(mockcloud):
+    return sorted(((item.get('app_id') or '', item['cidrs']) for item in mockcloud.state()['alibaba']['ip_controls'][CONTROL]['policy_items']))
+
+
+def writes(mockcloud):
+    return [(record['action'], record.get('resource_id')) for record in mockcloud.requests(write=True)]
+
+
+def test_apply_then_rerun_unchanged(mockcloud, run_playbook, mockcloud_vars):
+    mockcloud.reset(DEMO_SEED)
+    run = run_playbook(MAIN_PLAYBOOK, extra_vars=job_vars(mockcloud_vars), diff=True)
+
+    assert run.rc == 0, run
+    assert run.task(SUMMARY)['result']['msg'] == 'office_whitelist (present): 4 changed, 0 unchanged, 0 failed'
+    assert redis_groups(mockcloud, REDIS_NEW) == {'default': ['127.0.0.1'], 'app_servers': ['10.1.0.0/24'], 'ali_dms_group': ['100.104.0.0/16'],
+                                                  'office': OFFICE}
+    assert redis_groups(mockcloud, REDIS_STALE) == {'default': ['127.0.0.1'], 'office': OFFICE}
+    assert dcs_groups(mockcloud) == {'app-servers': ['10.0.0.0/24'], 'office': OFFICE}
+    # The item with an AppId belongs to someone else and stays; the AppId-less item is the office's.
+    assert control_items(mockcloud) == [('', OFFICE), ('110840611', ['10.8.0.0/16'])]
+
+    mockcloud.clear_requests()
+    again = run_playbook(MAIN_PLAYBOOK, extra_vars=job_vars(mockcloud_vars))
+    assert again.rc == 0, again
+    assert again.task(SUMMARY)['result']['msg'] == 'office_whitelist (present): 0 changed, 4 unchanged, 0 failed'
+    assert [record for record in again.results if record['changed']] == []
+    assert writes(mockcloud) == []
+    # One read per Redis and DCS target; the control lookup and its items for API Gateway.
+    assert sorted(record['action'] for record in mockcloud.requests()) == sorted(
+        ['DescribeSecurityIps', 'DescribeSecurityIps', 'ShowIpWhitelist', 'DescribeIpControls', 'DescribeIpControlPolicyItems'])
+
+
+def test_check_mode_reports_without_writing(mockcloud, run_playbook, mockcloud_vars):
+    mockcloud.reset(DEMO_SEED)
+    before = mockcloud.state()
+    run = run_playbook(MAIN_PLAYBOOK, extra_vars=job_vars(mockcloud_vars), check=True, diff=True)
+
+    assert run.rc == 0, run
+    assert run.task(SUMMARY)['result']['msg'] == 'office_whitelist (present, check mode): 4 changed, 0 unchanged, 0 failed'
+    assert writes(mockcloud) == []
+    assert mockcloud.state() == before
+
+
+def test_absent_takes_the_office_cidrs_off_everywhere(mockcloud, run_playbook, mockcloud_vars):
+    mockcloud.reset(DEMO_SEED)
+    assert run_playbook(MAIN_PLAYBOOK, extra_vars=job_vars(mockcloud_vars)).rc == 0
+
+    run = run_playbook(MAIN_PLAYBOOK, extra_vars=job_vars(mockcloud_vars, office_whitelist_state='absent'))
+
+    assert run.rc == 0, run
+    assert run.task(SUMMARY)['result']['msg'] == 'office_whitelist (absent): 4 changed, 0 unchanged, 0 failed'
+    assert redis_groups(mockcloud, REDIS_NEW) == {'default': ['127.0.0.1'], 'app_servers': ['10.1.0.0/24'], 'ali_dms_group': ['100.104.0.0/16']}
+    assert redis_groups(mockcloud, REDIS_STALE) == {'default': ['127.0.0.1']}
+    assert dcs_groups(mockcloud) == {'app-servers': ['10.0.0.0/24']}
+    assert control_items(mockcloud) == [('110840611', ['10.8.0.0/16'])]
+
+
+def test_invalid_cidr_stops_the_run_before_any_call(mockcloud, run_playbook, mockcloud_vars):
+    mockcloud.reset(DEMO_SEED)
+    run = run_playbook(MAIN_PLAYBOOK, extra_vars=job_vars(mockcloud_vars, office_whitelist_cidrs=['203.0.113.0/24', '198.51.100.7/24']))
+
+    assert run.rc == 2, run
+    assert '198.51.100.7/24' in json.dumps(run.failed_tasks)
+    assert mockcloud.requests() == []
+
+
+def test_a_full_dcs_whitelist_stops_the_run_before_any_write(mockcloud, run_playbook, mockcloud_vars):
+    seed = json.loads(json.dumps(DEMO_SEED))
+    seed['huawei']['dcs_instances'][DCS]['whitelist'] = [
+        {'group_name': 'app-servers', 'ip_list': ['10.0.0.%d' % host for host in range(1, 20)]}]
+    mockcloud.reset(seed)
+    run = run_playbook(MAIN_PLAYBOOK, extra_vars=job_vars(mockcloud_vars))
+
+    assert run.rc == 2, run
+    assert [record['task'] for record in run.failed_tasks] == [TASK % 'Plan the office group on each Huawei Cloud DCS instance']
+    assert '20' in run.failed_tasks[0]['result']['results'][0]['msg']
+    assert writes(mockcloud) == []
+
+
+def test_the_readme_demo_runs():
+    demo = subprocess.run([sys.executable, str(REPO_ROOT / 'tests' / 'demo' / 'run_demo.py')],
+                          capture_output=True, text=True, check=False, timeout=600)
+    assert demo.returncode == 0, demo.stdout + demo.stderr
+    assert 'Demo OK: run 1 changed=' in demo.stdout and 'run 2 changed=0' in demo.stdout
+    assert '--- before' in demo.stdout
