@@ -263,6 +263,7 @@ docs() {
     local -a modules=()
     in_tree "$VENV_PRIMARY" env ANSIBLE_COLLECTIONS_PATH="$TEMP_ROOT" \
         antsibull-docs lint-collection-docs --plugin-docs . || status=1
+    in_tree "$VENV_PRIMARY" antsibull-changelog lint || status=1
     for module_file in "$COLLECTION_TREE"/plugins/modules/*.py; do
         [[ -e $module_file ]] || continue
         module_name=$(basename "$module_file" .py)
@@ -345,8 +346,10 @@ main() {
     case $command in
         all|venv|units|sanity|lint|integration|docs) ;;
         demo)
-            log "make demo: not yet available."
-            return 1
+            setup_step "venv .venv (Python 3.11, ansible-core 2.19)" primary setup_primary
+            [[ ${VENV_READY[primary]} == 1 ]] || return 1
+            "$VENV_PRIMARY/bin/python" "$REPO_ROOT/tests/demo/run_demo.py"
+            return
             ;;
         -h|--help|help)
             sed -n '4,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
@@ -389,7 +392,7 @@ main() {
         run_step "ansible-lint (production profile)" primary ansible_lint
     fi
     if [[ $command == all || $command == docs ]]; then
-        run_step "docs (antsibull-docs lint, ansible-doc)" primary docs
+        run_step "docs (antsibull-docs lint, changelog lint, ansible-doc)" primary docs
     fi
     if [[ $command == all || $command == integration ]]; then
         run_step "integration (pytest tests/integration)" primary integration
