@@ -1,0 +1,157 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) ipguard.cloud contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The AWX / Automation Controller path: the shipped credential types, injected the way AWX
+injects them, drive the main playbook through ansible-runner against the fake cloud; and the
+execution-environment definition is one ansible-builder accepts."""
+
+import os
+import shutil
+import subprocess
+import sys
+
+import ansible_runner
+import jinja2.sandbox
+import pytest
+import yaml
+
+from mockcloud import DEFAULT_HUAWEI_PROJECT_ID
+from playbook_harness import ANSIBLE_BIN, REPO_ROOT, isolated_env
+
+CREDENTIAL_TYPES = REPO_ROOT / 'extensions' / 'awx' / 'credential_types'
+REDIS = 'r-mock0000000000001'
+DCS = '5560df16-cebf-4473-95c4-d1b573c16e79'
+OFFICE = ['198.51.100.0/25', '203.0.113.0/24']
+
+# The variables the modules read (plugins/module_utils/alicloud.py ALICLOUD_ENV and the
+# env_fallback names of huaweicloud_argument_spec()).
+MODULE_ENV = {
+    'ipguard_alicloud.yml': {'ALIBABA_CLOUD_ACCESS_KEY_ID', 'ALIBABA_CLOUD_ACCESS_KEY_SECRET', 'ALIBABA_CLOUD_SECURITY_TOKEN', 'ALIBABA_CLOUD_REGION_ID'},
+    'ipguard_huaweicloud.yml': {'HUAWEICLOUD_SDK_AK', 'HUAWEICLOUD_SDK_SK', 'HUAWEICLOUD_SDK_SECURITY_TOKEN', 'HUAWEICLOUD_SDK_PROJECT_ID',
+                                'HUAWEICLOUD_SDK_REGION'},
+}
+SECRET_INPUTS = {'ipguard_alicloud.yml': {'access_key_secret', 'security_token'}, 'ipguard_huaweicloud.yml': {'secret_key', 'security_token'}}
+
+
+def load_credential_type(name):
+    return yaml.safe_load((CREDENTIAL_TYPES / name).read_text(encoding='utf-8'))
+
+
+def inject(credential_type, inputs):
+    """Render the env injectors as AWX does: a sandboxed Jinja2 template per variable, every input
+    defined (an optional input left empty is the empty string)."""
+    fields = {field['id']: inputs.get(field['id'], '') for field in credential_type['inputs']['fields']}
+    environment = jinja2.sandbox.ImmutableSandboxedEnvironment(undefined=jinja2.StrictUndefined)
+    return {name: environment.from_string(template).render(**fields) for name, template in credential_type['injectors']['env'].items()}
+
+
+@pytest.mark.parametrize('name', sorted(MODULE_ENV))
+def test_credential_types_are_complete_and_mark_their_secrets(name):
+    credential_type = load_credential_type(name)
+    fields = {field['id']: field for field in credential_type['inputs']['fields']}
+
+    assert credential_type['kind'] == 'cloud'
+    assert set(credential_type['injectors']) == {'env'}
+    assert set(credential_type['injectors']['env']) == MODULE_ENV[name]
+    assert {field_id for field_id, field in fields.items() if field.get('secret')} == SECRET_INPUTS[name]
+    assert set(credential_type['inputs']['required']) <= set(fields)
+    assert all(field['type'] == 'string' and field['label'] for field in fields.values())
+
+
+def mock_credential_inputs(cloud):
+    credentials = cloud.state()['credentials']
+    alibaba_key, alibaba = next((k, v) for k, v in credentials['alibaba'].items() if v['security_token'] is None)
+    huawei_key, huawei = next((k, v) for k, v in credentials['huawei'].items() if v['security_token'] is None)
+    return (
+        {'access_key_id': alibaba_key, 'access_key_secret': alibaba['secret'], 'region': 'cn-hangzhou'},
+        {'access_key': huawei_key, 'secret_key': huawei['secret'], 'project_id': DEFAULT_HUAWEI_PROJECT_ID, 'region': 'cn-north-4'},
+    )
+
+
+def run_job(private_dir, collections, env, extravars):
+    """Run the main playbook as an AWX job: project checkout, injected env, extra vars."""
+    project = private_dir / 'project'
+    project.mkdir(parents=True, exist_ok=True)
+    shutil.copy(REPO_ROOT / 'playbooks' / 'office_whitelist.yml', project / 'office_whitelist.yml')
+    envvars = dict(env, ANSIBLE_COLLECTIONS_PATH=str(collections), ANSIBLE_NOCOLOR='1')
+    return ansible_runner.run(
+        private_data_dir=str(private_dir), playbook='office_whitelist.yml', envvars=envvars, extravars=extravars,
+        inventory='localhost ansible_connection=local ansible_python_interpreter=%s' % sys.executable, quiet=True)
+
+
+def test_main_playbook_through_ansible_runner_with_injected_credentials(mockcloud, installed_collection, tmp_path, monkeypatch):
+    # ansible-runner hands its own environment to ansible-playbook: keep the developer's
+    # ansible settings and cloud credentials out, as the harness does for playbook runs.
+    kept = isolated_env(tmp_path)
+    for variable in list(os.environ):
+        if variable not in kept:
+            monkeypatch.delenv(variable)
+    for variable, value in kept.items():
+        monkeypatch.setenv(variable, value)
+    monkeypatch.setenv('PATH', '%s%s%s' % (ANSIBLE_BIN, os.pathsep, os.environ['PATH']))
+    alicloud_inputs, huaweicloud_inputs = mock_credential_inputs(mockcloud)
+    env = dict(inject(load_credential_type('ipguard_alicloud.yml'), alicloud_inputs),
+               **inject(load_credential_type('ipguard_huaweicloud.yml'), huaweicloud_inputs))
+    assert env['ALIBABA_CLOUD_SECURITY_TOKEN'] == '' and env['HUAWEICLOUD_SDK_SECURITY_TOKEN'] == ''
+    endpoint = {'endpoint': mockcloud.url}
+    extravars = {
+        'office_whitelist_cidrs': OFFICE,
+        'office_whitelist_alicloud_redis_instances': [REDIS],
+        'office_whitelist_huaweicloud_dcs_instances': [DCS],
+        'ipguard_alicloud_defaults': endpoint,
+        'ipguard_huaweicloud_defaults': endpoint,
+    }
+
+    first = run_job(tmp_path / 'job1', installed_collection, env, extravars)
+    assert (first.status, first.rc) == ('successful', 0), first.stdout.read()
+    assert first.stats['changed'] == {'localhost': 4}
+
+    state = mockcloud.state()
+    assert {'name': 'office', 'attribute': '', 'ips': OFFICE} in state['alibaba']['redis_instances'][REDIS]['security_ip_groups']
+    assert {'group_name': 'office', 'ip_list': OFFICE} in state['huawei']['dcs_instances'][DCS]['whitelist']
+
+    mockcloud.clear_requests()
+    second = run_job(tmp_path / 'job2', installed_collection, env, extravars)
+    assert (second.status, second.rc) == ('successful', 0), second.stdout.read()
+    assert second.stats['changed'] == {}
+    assert [(record['action'], record['write']) for record in mockcloud.requests()] == [
+        ('DescribeSecurityIps', False), ('ShowIpWhitelist', False)]
+
+    # What AWX shows and stores of a job: its output and its events. (Runner's "command"
+    # artifact records the process environment, injected credentials included, as AWX's own
+    # job environment does; it is not output.)
+    secrets = [alicloud_inputs['access_key_secret'], huaweicloud_inputs['secret_key']]
+    for job in ('job1', 'job2'):
+        outputs = [path for path in (tmp_path / job / 'artifacts').rglob('*') if path.is_file() and (path.name == 'stdout' or path.parent.name == 'job_events')]
+        assert len(outputs) > 10
+        for path in outputs:
+            text = path.read_text(encoding='utf-8', errors='replace')
+            assert not [secret for secret in secrets if secret in text], path
+
+
+def test_execution_environment_definition_builds_a_context(tmp_path):
+    # A copy, so the collections/ folder the definition expects (the built tarball goes there)
+    # does not have to exist in the checkout.
+    definition = tmp_path / 'ee'
+    shutil.copytree(REPO_ROOT / 'extensions' / 'ee', definition)
+    (definition / 'collections').mkdir(exist_ok=True)
+    context = tmp_path / 'context'
+    created = subprocess.run(
+        [str(ANSIBLE_BIN / 'ansible-builder'), 'create', '-f', str(definition / 'execution-environment.yml'), '-c', str(context),
+         '--output-filename', 'Containerfile'],
+        capture_output=True, text=True, check=False, timeout=120)
+    assert created.returncode == 0, created.stdout + created.stderr
+    containerfile = (context / 'Containerfile').read_text(encoding='utf-8')
+    assert 'COPY _build/collections/ /build/collections/' in containerfile
+    requirements = yaml.safe_load((context / '_build' / 'requirements.yml').read_text(encoding='utf-8'))
+    assert requirements == {'collections': [{'name': '/build/collections/ipguard-cloud-0.1.0.tar.gz', 'type': 'file'}]}
+
+
+def test_collection_declares_its_python_requirements_for_ansible_builder(installed_collection):
+    introspected = subprocess.run(
+        [str(ANSIBLE_BIN / 'ansible-builder'), 'introspect', str(installed_collection)],
+        capture_output=True, text=True, check=False, timeout=120)
+    assert introspected.returncode == 0, introspected.stderr
+    assert 'requests' in introspected.stdout and 'ipguard.cloud' in introspected.stdout
