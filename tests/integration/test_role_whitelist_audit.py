@@ -9,18 +9,20 @@ products: it reports exactly the seeded findings and never calls a write API."""
 import collections
 import json
 
+import yaml
+
 from mockcloud import normalise_seed
 from playbook_harness import INTEGRATION_DIR
 
-SEED = json.loads((INTEGRATION_DIR / 'playbooks' / 'whitelist_audit' / 'seed.json').read_text(encoding='utf-8'))
+SCENARIO_DIR = INTEGRATION_DIR / 'playbooks' / 'whitelist_audit'
+SEED = json.loads((SCENARIO_DIR / 'seed.json').read_text(encoding='utf-8'))
+AUDIT_VARS = yaml.safe_load((SCENARIO_DIR / 'audit-vars.yml').read_text(encoding='utf-8'))
 PLAYBOOK = 'whitelist_audit/audit.yml'
 # The harness names role tasks as ansible-playbook shows them.
 ROLE_TASK = 'ipguard.cloud.whitelist_audit : %s'
 REDIS_OPEN, REDIS_GOOD = 'r-audit00000000open', 'r-audit00000000good'
 DCS_OFF, DCS_EMPTY, DCS_GOOD = '0d3c4b2a-0000-4000-8000-00000000a0ff', '0d3c4b2a-0000-4000-8000-00000000a0e0', '0d3c4b2a-0000-4000-8000-00000000a00c'
 OFFICE_ALLOW, PARTNER_ALLOW, BLOCKLIST, SCRAPERS = ('0000000000000000000000000000a00%d' % number for number in range(1, 5))
-REQUIRED = ['203.0.113.0/24']
-APPROVED = ['10.20.0.0/16', '203.0.113.0/24', '127.0.0.1']
 
 SEEDED_FINDINGS = [
     ('critical', 'alicloud_apigateway', PARTNER_ALLOW, 'P00000000000a003', 'world_open', '0.0.0.0/0'),
@@ -40,15 +42,7 @@ SEEDED_FINDINGS = [
 
 
 def audit_vars(report_dir, **overrides):
-    values = {
-        'whitelist_audit_alicloud_redis_instances': [REDIS_OPEN, REDIS_GOOD],
-        'whitelist_audit_huaweicloud_dcs_instances': [DCS_OFF, DCS_EMPTY, DCS_GOOD],
-        # By name, by id, and a name that matches nothing.
-        'whitelist_audit_alicloud_apigateway_ip_controls': ['office_allow', PARTNER_ALLOW, 'blocklist', 'scrapers', 'gone_control'],
-        'whitelist_audit_approved_cidrs': APPROVED,
-        'whitelist_audit_required_cidrs': REQUIRED,
-        'whitelist_audit_report_dir': str(report_dir),
-    }
+    values = dict(AUDIT_VARS, whitelist_audit_report_dir=str(report_dir))
     values.update(overrides)
     return values
 
