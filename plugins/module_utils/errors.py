@@ -96,10 +96,18 @@ def redact(text, secrets):
     return text
 
 
-def fail_kwargs(error):
-    """Arguments for ``module.fail_json`` describing ``error``."""
+def fail_kwargs(error, client=None):
+    """Arguments for ``module.fail_json`` describing ``error``.
+
+    When ``client`` already made writes before the failure (a job that failed after its POST, a
+    read-back that found a race), the task did change something: say so, with the request ids
+    of those writes, so the user can trace them.
+    """
     result = {'msg': error.message}
     for key, value in (('error_code', error.code), ('request_id', error.request_id), ('http_status', error.http_status)):
         if value is not None:
             result[key] = value
+    writes = list(getattr(client, 'write_request_ids', None) or [])
+    if writes:
+        result.update(changed=True, request_ids=writes)
     return result

@@ -392,10 +392,8 @@ def update(module, client, control, desired, bindings):
                      'after': control_diff(after, items_after, bindings_after)}}
 
 
-def run(module):
+def run(module, client, desired, bindings):
     params = module.params
-    desired, bindings = validate(params)
-    client = alicloud_client(module, APIGATEWAY)
     control = find_control(client, params['ip_control_id'], params['name'])
     if params['state'] == 'absent':
         result = delete(module, client, control)
@@ -415,10 +413,13 @@ def main():
         required_one_of=[('ip_control_id', 'name')],
         supports_check_mode=True,
     )
+    client = None
     try:
-        result = run(module)
+        desired, bindings = validate(module.params)
+        client = alicloud_client(module, APIGATEWAY)
+        result = run(module, client, desired, bindings)
     except IpguardError as error:
-        module.fail_json(**fail_kwargs(error))
+        module.fail_json(**fail_kwargs(error, client))
     module.exit_json(**result)
 
 

@@ -139,6 +139,7 @@ def main():
         wait_timeout=dict(type='int', default=300),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    client = None
     try:
         request = validate_security_groups_request(module.params)
         client = alicloud_client(module, REDIS)
@@ -154,7 +155,7 @@ def main():
             result['diff'] = security_groups_diff(plan)
         module.exit_json(**result)
     except IpguardError as error:
-        module.fail_json(**fail_kwargs(error))
+        module.fail_json(**fail_kwargs(error, client))
 
 
 if __name__ == '__main__':

@@ -220,6 +220,7 @@ def main():
         wait_timeout=dict(type='int', default=300),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    client = None
     try:
         request = validate_whitelist_request(module.params)
         client = alicloud_client(module, REDIS)
@@ -240,7 +241,7 @@ def main():
             result['diff'] = plan.diff(hidden_managed=request.hidden is not None and request.state == 'present')
         module.exit_json(**result)
     except IpguardError as error:
-        module.fail_json(**fail_kwargs(error))
+        module.fail_json(**fail_kwargs(error, client))
 
 
 if __name__ == '__main__':

@@ -227,6 +227,7 @@ def argument_spec():
 def main():
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
     params = module.params
+    client = None
     try:
         request = validate_request(params)
         client = huaweicloud_client(module, DCS)
@@ -236,7 +237,7 @@ def main():
         if plan.changed and not module.check_mode:
             applied = apply_whitelist_plan(api, plan, request, params['wait'], params['wait_timeout'])
     except IpguardError as error:
-        module.fail_json(**fail_kwargs(error))
+        module.fail_json(**fail_kwargs(error, client))
 
     for warning in applied.plan.warnings:
         module.warn(warning)

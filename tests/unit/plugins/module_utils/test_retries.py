@@ -165,3 +165,14 @@ def test_fail_kwargs_and_redaction():
     assert errors.redact('bad: sekret and TOKEN', ['sekret', 'TOKEN', None, '']) == 'bad: ******** and ********'
     assert errors.redact(None, ['x']) is None
     assert str(error) == 'bad: sekret and TOKEN'
+
+
+def test_fail_kwargs_reports_the_writes_made_before_the_failure():
+    class Client:
+        write_request_ids = ['REQ-1', 'REQ-2']
+
+    error = errors.ConflictError('group changed under us')
+    assert errors.fail_kwargs(error, Client()) == {'msg': 'group changed under us', 'changed': True, 'request_ids': ['REQ-1', 'REQ-2']}
+    Client.write_request_ids = []
+    assert errors.fail_kwargs(error, Client()) == {'msg': 'group changed under us'}
+    assert errors.fail_kwargs(error, None) == {'msg': 'group changed under us'}

@@ -249,10 +249,12 @@ def test_limits_are_refused_after_the_read_and_before_writing(monkeypatch, capsy
 
 def test_failed_job_reports_its_reason(monkeypatch, capsys):
     cloud, result = run(monkeypatch, capsys, [
-        (GET_WHITELIST, reply(200, SEEDED)), (GET_STATUS, running()), (POST_ASYNC, reply(200, {'job_id': 'job-1'})),
+        (GET_WHITELIST, reply(200, SEEDED)), (GET_STATUS, running()), (POST_ASYNC, reply(200, {'job_id': 'job-1'}, {'X-Request-Id': 'rq-add'})),
         (GET_JOB, job('RUNNING')), (GET_JOB, job('FAIL', 'ip already exists')),
     ], ips=['198.51.100.7'])
     assert result['failed'] is True
+    # The POST went through before the job failed: the task did write, and says which request.
+    assert (result['changed'], result['request_ids']) == (True, ['rq-add'])
     assert result['msg'] == 'DCS job job-1 (whitelist change of instance %s) failed: ip already exists' % INSTANCE
     assert cloud.actions() == [GET_WHITELIST, GET_STATUS, POST_ASYNC, GET_JOB, GET_JOB]
 
