@@ -93,7 +93,7 @@ _value:
       description:
         - The audited allow-lists as read, one entry per target, in input order. C(cloud) and C(target) identify each;
           Redis targets carry C(groups) (C(group_name), C(ips), C(system)), DCS targets C(enable_whitelist) and C(groups),
-          API Gateway targets C(name), C(type) and C(items) (C(policy_item_id), C(app_id), C(cidrs)).
+          API Gateway targets C(name), C(type) and C(policy_items) (C(policy_item_id), C(app_id), C(cidrs)).
       type: list
       elements: dict
 '''
@@ -231,7 +231,7 @@ def _audit_ip_control(audit, control):
         'policy_item_id': to_text(item.get('policy_item_id', '')),
         'app_id': to_text(item.get('app_id') or ''),
         'cidrs': _entries(item.get('cidrs')),
-    } for item in control.get('items') or []]
+    } for item in control.get('policy_items') or []]
     items.sort(key=lambda item: item['policy_item_id'])
     name = to_text(control.get('name', ''))
     control_type = to_text(control.get('type', ''))
@@ -243,7 +243,7 @@ def _audit_ip_control(audit, control):
         for item in items:
             audit.check_entries('alicloud_apigateway', target, item['policy_item_id'], item['cidrs'], policy_applies=True)
         audit.check_required('alicloud_apigateway', target, [cidr for item in items for cidr in item['cidrs']])
-    return {'cloud': 'alicloud_apigateway', 'target': target, 'name': name, 'type': control_type, 'items': items}
+    return {'cloud': 'alicloud_apigateway', 'target': target, 'name': name, 'type': control_type, 'policy_items': items}
 
 
 def _audit_ip_controls(audit, results):

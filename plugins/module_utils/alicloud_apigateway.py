@@ -65,7 +65,7 @@ def control_result(control, items, bindings=None):
         'name': control.name,
         'type': control.type,
         'description': control.description,
-        'items': [item_result(item) for item in sorted_items(items)],
+        'policy_items': [item_result(item) for item in sorted_items(items)],
     }
     if bindings is not None:
         result['apis'] = [binding_result(binding) for binding in sorted(bindings)]
@@ -77,7 +77,7 @@ def control_diff(control, items, bindings=None):
     if control is None:
         return {}
     result = control_result(control, items, bindings)
-    result['items'] = [item_diff(item) for item in sorted_items(items)]
+    result['policy_items'] = [item_diff(item) for item in sorted_items(items)]
     return result
 
 

@@ -221,7 +221,7 @@ ip_control:
       description: Description of the control.
       type: str
       sample: Office egress and the partner's app
-    items:
+    policy_items:
       description:
         - The policy items, sorted by app_id, then entries.
         - Each item has C(policy_item_id), C(app_id) (null for items without one) and C(cidrs) (canonical and sorted).

@@ -56,7 +56,7 @@ EXAMPLES = r'''
 
     - name: Show its entries
       ansible.builtin.debug:
-        msg: "{{ partner.ip_controls | map(attribute='items') | flatten | map(attribute='cidrs') | flatten }}"
+        msg: "{{ partner.ip_controls | map(attribute='policy_items') | flatten | map(attribute='cidrs') | flatten }}"
 '''
 
 RETURN = r'''
@@ -82,7 +82,7 @@ ip_controls:
       description: Description of the control.
       type: str
       sample: Office egress and the partner's app
-    items:
+    policy_items:
       description:
         - The policy items (C(policy_item_id), C(app_id), C(cidrs)), sorted by app_id, then entries.
         - C(app_id) is null for items without one; C(cidrs) are canonical and sorted.

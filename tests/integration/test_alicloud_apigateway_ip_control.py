@@ -63,7 +63,7 @@ def test_lifecycle_create_rerun_modify_purge_read_delete(mockcloud, run_playbook
     created = run.task('Create the control with two items')
     control_id = created['result']['ip_control']['ip_control_id']
     assert created['changed'] is True
-    assert [(item['app_id'], item['cidrs']) for item in created['result']['ip_control']['items']] == [
+    assert [(item['app_id'], item['cidrs']) for item in created['result']['ip_control']['policy_items']] == [
         (None, ['198.51.100.7', '203.0.113.0/24']), ('110843374', ['192.0.2.0/28'])]
     create_call = mockcloud.requests(action='CreateIpControl')[0]
     assert params(create_call) == {
@@ -77,15 +77,15 @@ def test_lifecycle_create_rerun_modify_purge_read_delete(mockcloud, run_playbook
     assert rerun['result']['ip_control'] == created['result']['ip_control']
 
     modified = run.task("Widen the partner app's range")
-    partner_item = created['result']['ip_control']['items'][1]['policy_item_id']
+    partner_item = created['result']['ip_control']['policy_items'][1]['policy_item_id']
     assert params(mockcloud.requests(action='ModifyIpControlPolicyItem')[0]) == {
         'IpControlId': control_id, 'PolicyItemId': partner_item, 'CidrIp': '192.0.2.0/27', 'AppId': '110843374'}
     assert modified['changed'] is True
-    assert modified['result']['ip_control']['items'][1] == {'policy_item_id': partner_item, 'app_id': '110843374', 'cidrs': ['192.0.2.0/27']}
+    assert modified['result']['ip_control']['policy_items'][1] == {'policy_item_id': partner_item, 'app_id': '110843374', 'cidrs': ['192.0.2.0/27']}
 
     purged = run.task('Keep only the office')
     assert params(mockcloud.requests(action='RemoveIpControlPolicyItem')[0]) == {'IpControlId': control_id, 'PolicyItemIds': partner_item}
-    assert [item['cidrs'] for item in purged['result']['ip_control']['items']] == [['198.51.100.7', '203.0.113.0/24']]
+    assert [item['cidrs'] for item in purged['result']['ip_control']['policy_items']] == [['198.51.100.7', '203.0.113.0/24']]
 
     info = run.task('Read the control back')
     assert info['result']['ip_controls'] == [purged['result']['ip_control']]
@@ -106,9 +106,9 @@ def test_check_mode_and_diff_write_nothing(mockcloud, run_playbook):
 
     task = run.task('Apply the control')
     assert task['changed'] is True
-    assert task['result']['diff']['before']['items'] == [{'app_id': None, 'cidrs': ['203.0.113.0/24']}]
-    assert task['result']['diff']['after']['items'] == [{'app_id': None, 'cidrs': ['198.51.100.0/24']}]
-    assert task['result']['ip_control']['items'] == [{'policy_item_id': 'P000000000000001', 'app_id': None, 'cidrs': ['198.51.100.0/24']}]
+    assert task['result']['diff']['before']['policy_items'] == [{'app_id': None, 'cidrs': ['203.0.113.0/24']}]
+    assert task['result']['diff']['after']['policy_items'] == [{'app_id': None, 'cidrs': ['198.51.100.0/24']}]
+    assert task['result']['ip_control']['policy_items'] == [{'policy_item_id': 'P000000000000001', 'app_id': None, 'cidrs': ['198.51.100.0/24']}]
     assert mockcloud.count(write=True) == 0
     assert actions(mockcloud) == ['DescribeIpControls', 'DescribeIpControlPolicyItems']
     assert mockcloud.state()['alibaba']['ip_controls'] == before

@@ -25,7 +25,7 @@ def dcs(instance_id, enabled, *groups):
 
 def control(control_id, name, control_type, *items):
     return {'ip_control_id': control_id, 'name': name, 'type': control_type, 'description': '',
-            'items': [{'policy_item_id': item_id, 'app_id': '', 'cidrs': cidrs} for item_id, cidrs in items]}
+            'policy_items': [{'policy_item_id': item_id, 'app_id': '', 'cidrs': cidrs} for item_id, cidrs in items]}
 
 
 def kinds(report):
@@ -51,7 +51,7 @@ def test_compliant_targets_have_no_findings():
             {'group_name': 'ali_dms_group', 'ips': ['100.104.0.0/16'], 'system': True}]},
         {'cloud': 'huaweicloud_dcs', 'target': 'd-ok', 'enable_whitelist': True, 'groups': [
             {'group_name': 'app-servers', 'ips': ['10.1.2.0/24']}, {'group_name': 'office', 'ips': ['203.0.113.0/24']}]},
-        {'cloud': 'alicloud_apigateway', 'target': 'c1', 'name': 'office_allow', 'type': 'ALLOW', 'items': [
+        {'cloud': 'alicloud_apigateway', 'target': 'c1', 'name': 'office_allow', 'type': 'ALLOW', 'policy_items': [
             {'policy_item_id': 'P1', 'app_id': '', 'cidrs': ['203.0.113.0/24']}]},
     ]
 

@@ -334,10 +334,10 @@ def test_results_and_diffs():
     control = gw.Control('acl', 'office', 'ALLOW', '')
     assert gw.control_result(control, [PARTNER, OFFICE], [gw.Binding('g', 'a', 'RELEASE')]) == {
         'ip_control_id': 'acl', 'name': 'office', 'type': 'ALLOW', 'description': '',
-        'items': [{'policy_item_id': 'P1', 'app_id': None, 'cidrs': ['203.0.113.0/24']},
+        'policy_items': [{'policy_item_id': 'P1', 'app_id': None, 'cidrs': ['203.0.113.0/24']},
                   {'policy_item_id': 'P2', 'app_id': '111', 'cidrs': ['192.0.2.0/28']}],
         'apis': [{'group_id': 'g', 'api_id': 'a', 'stage_name': 'RELEASE'}]}
-    assert gw.control_diff(control, [OFFICE])['items'] == [{'app_id': None, 'cidrs': ['203.0.113.0/24']}]
+    assert gw.control_diff(control, [OFFICE])['policy_items'] == [{'app_id': None, 'cidrs': ['203.0.113.0/24']}]
     assert 'apis' not in gw.control_diff(control, [OFFICE])
     assert gw.control_diff(None, []) == {}
 

@@ -101,10 +101,10 @@ def test_create_with_two_items_in_one_call(monkeypatch, capsys):
     ]
     assert result['changed'] is True
     assert result['ip_control'] == {'ip_control_id': ACL, 'name': 'office_allow', 'type': 'ALLOW', 'description': 'Office egress',
-                                    'items': OFFICE_RESULT_ITEMS}
+                                    'policy_items': OFFICE_RESULT_ITEMS}
     assert result['request_ids'] == ['REQ-2-CreateIpControl']
     assert result['diff']['before'] == {}
-    assert result['diff']['after']['items'] == [{'app_id': None, 'cidrs': ['198.51.100.7', '203.0.113.0/24']},
+    assert result['diff']['after']['policy_items'] == [{'app_id': None, 'cidrs': ['198.51.100.7', '203.0.113.0/24']},
                                                 {'app_id': '111', 'cidrs': ['192.0.2.0/28']}]
     assert SECRET not in json.dumps(result)
 
@@ -116,7 +116,7 @@ def test_create_in_check_mode_only_looks_up(monkeypatch, capsys):
     assert gateway.actions() == ['DescribeIpControls']
     assert result['changed'] is True
     assert result['ip_control'] == {'ip_control_id': None, 'name': 'office_allow', 'type': 'REFUSE', 'description': '',
-                                    'items': [{'policy_item_id': None, 'app_id': None, 'cidrs': ['192.0.2.1']}]}
+                                    'policy_items': [{'policy_item_id': None, 'app_id': None, 'cidrs': ['192.0.2.1']}]}
     assert result['request_ids'] == []
     assert 'diff' not in result
 
@@ -129,7 +129,7 @@ def test_create_without_items_reads_nothing_back_and_binds(monkeypatch, capsys):
         ('CreateIpControl', {'IpControlName': 'office_allow', 'IpControlType': 'REFUSE'}),
         ('SetIpControlApis', {'IpControlId': ACL, 'GroupId': 'g1', 'StageName': 'RELEASE', 'ApiIds': 'a1'}),
     ]
-    assert result['ip_control']['items'] == []
+    assert result['ip_control']['policy_items'] == []
     assert result['ip_control']['apis'] == [{'group_id': 'g1', 'api_id': 'a1', 'stage_name': 'RELEASE'}]
     assert result['request_ids'] == ['REQ-2-CreateIpControl', 'REQ-3-SetIpControlApis']
 
@@ -153,7 +153,7 @@ def test_rerun_unchanged_only_reads(monkeypatch, capsys, extra):
     assert gateway.sent() == [lookup_by_name(), read_items()]
     assert result['changed'] is False
     assert result['request_ids'] == []
-    assert result['ip_control']['items'] == OFFICE_RESULT_ITEMS
+    assert result['ip_control']['policy_items'] == OFFICE_RESULT_ITEMS
     assert result['diff']['before'] == result['diff']['after']
 
 
@@ -165,9 +165,9 @@ def test_modify_one_item_in_one_call(monkeypatch, capsys):
     assert gateway.sent()[2:] == [('ModifyIpControlPolicyItem', {
         'IpControlId': ACL, 'PolicyItemId': 'P2', 'CidrIp': '192.0.2.0/29;192.0.2.8/29', 'AppId': '111'})]
     assert result['changed'] is True
-    assert result['ip_control']['items'][1] == {'policy_item_id': 'P2', 'app_id': '111', 'cidrs': ['192.0.2.0/29', '192.0.2.8/29']}
-    assert result['diff']['before']['items'][1] == {'app_id': '111', 'cidrs': ['192.0.2.0/28']}
-    assert result['diff']['after']['items'][1] == {'app_id': '111', 'cidrs': ['192.0.2.0/29', '192.0.2.8/29']}
+    assert result['ip_control']['policy_items'][1] == {'policy_item_id': 'P2', 'app_id': '111', 'cidrs': ['192.0.2.0/29', '192.0.2.8/29']}
+    assert result['diff']['before']['policy_items'][1] == {'app_id': '111', 'cidrs': ['192.0.2.0/28']}
+    assert result['diff']['after']['policy_items'][1] == {'app_id': '111', 'cidrs': ['192.0.2.0/29', '192.0.2.8/29']}
     assert result['request_ids'] == ['REQ-3-ModifyIpControlPolicyItem']
 
 
@@ -177,7 +177,7 @@ def test_add_without_purge_keeps_the_other_items(monkeypatch, capsys):
     result = run_module(capsys, module.main, args(policies=[{'cidrs': ['10.0.0.1']}]))
 
     assert gateway.sent()[2:] == [('AddIpControlPolicyItem', {'IpControlId': ACL, 'CidrIp': '10.0.0.1'})]
-    assert result['ip_control']['items'] == [{'policy_item_id': 'P9', 'app_id': None, 'cidrs': ['10.0.0.1']}] + OFFICE_RESULT_ITEMS
+    assert result['ip_control']['policy_items'] == [{'policy_item_id': 'P9', 'app_id': None, 'cidrs': ['10.0.0.1']}] + OFFICE_RESULT_ITEMS
 
 
 def test_purge_removes_in_one_call(monkeypatch, capsys):
@@ -187,7 +187,7 @@ def test_purge_removes_in_one_call(monkeypatch, capsys):
     result = run_module(capsys, module.main, args(policies=[{'cidrs': ['203.0.113.0/24']}], purge_policies=True))
 
     assert gateway.sent()[2:] == [('RemoveIpControlPolicyItem', {'IpControlId': ACL, 'PolicyItemIds': 'P2;P3'})]
-    assert result['ip_control']['items'] == [{'policy_item_id': 'P1', 'app_id': None, 'cidrs': ['203.0.113.0/24']}]
+    assert result['ip_control']['policy_items'] == [{'policy_item_id': 'P1', 'app_id': None, 'cidrs': ['203.0.113.0/24']}]
 
 
 def test_purge_turns_a_leftover_item_into_the_new_one(monkeypatch, capsys):
@@ -196,7 +196,7 @@ def test_purge_turns_a_leftover_item_into_the_new_one(monkeypatch, capsys):
     result = run_module(capsys, module.main, args(policies=[TWO_POLICIES[0], {'cidrs': ['10.0.0.0/8']}], purge_policies=True))
 
     assert gateway.sent()[2:] == [('ModifyIpControlPolicyItem', {'IpControlId': ACL, 'PolicyItemId': 'P2', 'CidrIp': '10.0.0.0/8'})]
-    assert result['ip_control']['items'][0] == {'policy_item_id': 'P2', 'app_id': None, 'cidrs': ['10.0.0.0/8']}
+    assert result['ip_control']['policy_items'][0] == {'policy_item_id': 'P2', 'app_id': None, 'cidrs': ['10.0.0.0/8']}
 
 
 def test_purge_scope_without_app_id_leaves_app_items(monkeypatch, capsys):
@@ -207,7 +207,7 @@ def test_purge_scope_without_app_id_leaves_app_items(monkeypatch, capsys):
 
     assert gateway.sent()[2:] == [('ModifyIpControlPolicyItem', {'IpControlId': ACL, 'PolicyItemId': 'P1', 'CidrIp': '203.0.113.0/24'}),
                                   ('RemoveIpControlPolicyItem', {'IpControlId': ACL, 'PolicyItemIds': 'P3'})]
-    assert result['ip_control']['items'] == [
+    assert result['ip_control']['policy_items'] == [
         {'policy_item_id': 'P1', 'app_id': None, 'cidrs': ['203.0.113.0/24']},
         {'policy_item_id': 'P2', 'app_id': '111', 'cidrs': ['192.0.2.0/28']},
     ]
@@ -221,10 +221,10 @@ def test_check_mode_makes_no_write_and_predicts(monkeypatch, capsys):
     assert gateway.actions() == ['DescribeIpControls', 'DescribeIpControlPolicyItems']
     assert result['changed'] is True
     assert result['ip_control']['description'] == 'New'
-    assert result['ip_control']['items'] == [{'policy_item_id': 'P1', 'app_id': None, 'cidrs': ['10.0.0.1']}]
+    assert result['ip_control']['policy_items'] == [{'policy_item_id': 'P1', 'app_id': None, 'cidrs': ['10.0.0.1']}]
     assert result['diff']['before']['description'] == 'Office egress'
     assert result['diff']['after'] == {'ip_control_id': ACL, 'name': 'office_allow', 'type': 'ALLOW', 'description': 'New',
-                                       'items': [{'app_id': None, 'cidrs': ['10.0.0.1']}]}
+                                       'policy_items': [{'app_id': None, 'cidrs': ['10.0.0.1']}]}
 
 
 def test_rename_by_id_sends_name_and_description(monkeypatch, capsys):
@@ -281,7 +281,7 @@ def test_emptying_an_allow_control_needs_allow_open(monkeypatch, capsys):
     assert 'RemoveIpControlPolicyItem' not in gateway.actions()
 
     result = run_module(capsys, module.main, args(policies=[], purge_policies=True, allow_open=True))
-    assert result['changed'] is True and result['ip_control']['items'] == []
+    assert result['changed'] is True and result['ip_control']['policy_items'] == []
     assert gateway.sent()[-1] == ('RemoveIpControlPolicyItem', {'IpControlId': ACL, 'PolicyItemIds': 'P1;P2'})
 
 
@@ -352,7 +352,7 @@ def test_absent_deletes_an_unbound_control(monkeypatch, capsys):
     assert gateway.sent()[1:] == [('DescribeApisByIpControl', dict(READ_PAGE, IpControlId=ACL)), read_items(),
                                   ('DeleteIpControl', {'IpControlId': ACL})]
     assert (result['changed'], result['ip_control'], result['request_ids']) == (True, {}, ['REQ-4-DeleteIpControl'])
-    assert result['diff']['before']['items'][0]['cidrs'] == ['198.51.100.7', '203.0.113.0/24'] and result['diff']['after'] == {}
+    assert result['diff']['before']['policy_items'][0]['cidrs'] == ['198.51.100.7', '203.0.113.0/24'] and result['diff']['after'] == {}
 
 
 def test_absent_in_check_mode_and_when_missing(monkeypatch, capsys):

@@ -52,7 +52,7 @@ def test_all_controls_every_page_with_items(monkeypatch, capsys):
     assert result['changed'] is False
     assert len(result['ip_controls']) == 150
     assert result['ip_controls'][1] == {'ip_control_id': 'acl001', 'name': 'acl_001', 'type': 'REFUSE', 'description': '',
-                                        'items': [{'policy_item_id': 'P001', 'app_id': None, 'cidrs': ['10.0.1.0/24']}]}
+                                        'policy_items': [{'policy_item_id': 'P001', 'app_id': None, 'cidrs': ['10.0.1.0/24']}]}
     actions = world.cloud.actions()
     assert actions[:2] == ['DescribeIpControls', 'DescribeIpControls']
     assert actions.count('DescribeIpControlPolicyItems') == 150 and 'DescribeApisByIpControl' not in actions
