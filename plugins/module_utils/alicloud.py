@@ -12,7 +12,7 @@ from collections import namedtuple
 
 from ansible_collections.ipguard.cloud.plugins.module_utils.errors import (
     ApiError, AuthError, InstanceBusyError, InvalidParameterError, NotFoundError, ServerError,
-    ThrottledError, ValidationError, redact)
+    ThrottledError, TransportError, ValidationError, redact)
 from ansible_collections.ipguard.cloud.plugins.module_utils.retries import RetryPolicy
 from ansible_collections.ipguard.cloud.plugins.module_utils.signing import acs3_sign, encode_query
 from ansible_collections.ipguard.cloud.plugins.module_utils.transport import (
@@ -198,12 +198,22 @@ class AlicloudClient(SignedApiClient):
     def secrets(self):
         return [self.credentials.access_key_secret, self.credentials.security_token]
 
-    def call(self, action, params=None, write=False):
-        """Call ``action`` with ``params`` (``None`` values dropped); return the decoded JSON answer."""
+    def call(self, action, params=None, write=False, idempotent=True):
+        """Call ``action`` with ``params`` (``None`` values dropped); return the decoded JSON answer.
+
+        ``idempotent=False`` marks a write that must not be sent twice (see RetryPolicy.run).
+        """
         query = dict((key, value) for key, value in (params or {}).items() if value is not None)
         if self.credentials.region:
             query.setdefault('RegionId', self.credentials.region)
-        data = self.retry_policy.run(lambda: self._attempt(action, query))
+        try:
+            data = self.retry_policy.run(lambda: self._attempt(action, query), idempotent=idempotent)
+        except (TransportError, ServerError) as error:
+            if idempotent:
+                raise
+            error.message = ('%s. %s may or may not have been applied; it is not repeated automatically since '
+                             'repeating it could apply it twice. Run the task again to converge.' % (error.message.rstrip('.'), action))
+            raise
         if write and data.get('RequestId'):
             self.write_request_ids.append(data['RequestId'])
         return data

@@ -359,12 +359,16 @@ def list_bindings(client, ip_control_id):
 # --- writing ---------------------------------------------------------------------------------
 
 def create_control(client, name, control_type, description, items):
-    """CreateIpControl with its items in the same call; returns the new control id."""
+    """CreateIpControl with its items in the same call; returns the new control id.
+
+    Not repeated after a timeout: a second CreateIpControl would make a second control of the
+    same name, which every later lookup by name would refuse as ambiguous.
+    """
     params = {'IpControlName': name, 'IpControlType': control_type, 'Description': description}
     for number, item in enumerate(items, start=1):
         params['IpControlPolicys.%d.CidrIp' % number] = ';'.join(item.cidrs)
         params['IpControlPolicys.%d.AppId' % number] = item.app_id
-    return client.call('CreateIpControl', params, write=True).get('IpControlId')
+    return client.call('CreateIpControl', params, write=True, idempotent=False).get('IpControlId')
 
 
 def apply_items(client, ip_control_id, plan):
@@ -372,7 +376,8 @@ def apply_items(client, ip_control_id, plan):
 
     ModifyIpControlPolicyItem replaces the whole item and clears an omitted AppId, so the
     replacement's AppId is always sent. Removals go last, in as few calls as the API allows,
-    so that a control never loses protection before its new items exist.
+    so that a control never loses protection before its new items exist. AddIpControlPolicyItem
+    is not repeated after a timeout: the first attempt may have added the item already.
     """
     for dummy, new in plan.to_modify:
         client.call('ModifyIpControlPolicyItem', {
@@ -381,7 +386,7 @@ def apply_items(client, ip_control_id, plan):
     new_ids = []
     for item in plan.to_add:
         data = client.call('AddIpControlPolicyItem', {
-            'IpControlId': ip_control_id, 'CidrIp': ';'.join(item.cidrs), 'AppId': item.app_id}, write=True)
+            'IpControlId': ip_control_id, 'CidrIp': ';'.join(item.cidrs), 'AppId': item.app_id}, write=True, idempotent=False)
         new_ids.append(data.get('PolicyItemId'))
     removed_ids = [item.policy_item_id for item in plan.to_remove]
     for chunk in _chunks(removed_ids, MAX_IDS_PER_CALL):

@@ -8,7 +8,8 @@
 import random
 import time
 
-from ansible_collections.ipguard.cloud.plugins.module_utils.errors import IpguardError, ValidationError, WaitTimeoutError
+from ansible_collections.ipguard.cloud.plugins.module_utils.errors import (
+    InstanceBusyError, IpguardError, ThrottledError, ValidationError, WaitTimeoutError)
 
 
 class RetryPolicy:
@@ -47,18 +48,23 @@ class RetryPolicy:
             jittered = max(jittered, float(error.retry_after))
         return jittered
 
-    def run(self, attempt_fn, on_retry=None):
+    def run(self, attempt_fn, on_retry=None, idempotent=True):
         """Call ``attempt_fn()`` until it succeeds, a non-retryable error occurs, or retries run out.
 
         ``attempt_fn`` must build, sign and send the request itself, so every try carries a fresh
         timestamp and nonce. ``on_retry(attempt, error, delay)`` is told about each retry.
+
+        A call that is not ``idempotent`` (one that would create a second item if repeated) is only
+        repeated after answers saying it was refused unprocessed (throttling, busy instance): after
+        a timeout, a reset or a 5xx it may have been applied, and repeating it could apply it twice.
         """
         attempt = 0
         while True:
             try:
                 return attempt_fn()
             except IpguardError as error:
-                if error.retry_kind is None or attempt >= self.retries:
+                refused_unprocessed = isinstance(error, (ThrottledError, InstanceBusyError))
+                if error.retry_kind is None or attempt >= self.retries or not (idempotent or refused_unprocessed):
                     raise
                 attempt += 1
                 pause = self.delay(attempt, error)

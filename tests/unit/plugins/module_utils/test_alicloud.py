@@ -7,6 +7,7 @@ import datetime
 import json
 
 import pytest
+import requests
 from alibabacloud_tea_openapi.utils import Utils as TeaUtils
 
 from ansible_collections.ipguard.cloud.plugins.module_utils import alicloud
@@ -289,3 +290,44 @@ def test_argument_spec_marks_secrets_no_log():
     spec = alicloud.alicloud_argument_spec()
     assert spec['access_key_secret']['no_log'] and spec['security_token']['no_log']
     assert spec['access_key_id']['no_log'] is False
+
+
+def test_a_write_that_is_not_idempotent_is_not_repeated_after_a_timeout():
+    def time_out(request):
+        raise requests.exceptions.ReadTimeout('read timed out')
+
+    client, session, sleeps = make_client(time_out, retries=3)
+    with pytest.raises(errors.TransportError) as info:
+        client.call('AddIpControlPolicyItem', {'IpControlId': 'c1', 'CidrIp': '10.0.0.1'}, write=True, idempotent=False)
+    assert len(session.requests) == 1 and sleeps == []
+    assert info.value.message == ('No answer from 127.0.0.1:8999 within 5 seconds. AddIpControlPolicyItem may or may not have been '
+                                  'applied; it is not repeated automatically since repeating it could apply it twice. '
+                                  'Run the task again to converge.')
+
+    answers = [reply(500, {'Code': 'InternalError', 'Message': 'oops', 'RequestId': 'E-1'})]
+    client, session, sleeps = make_client(lambda request: answers.pop(0), retries=3)
+    with pytest.raises(errors.ServerError, match='may or may not have been applied'):
+        client.call('CreateIpControl', {'IpControlName': 'office'}, write=True, idempotent=False)
+    assert len(session.requests) == 1
+
+
+def test_a_write_that_is_not_idempotent_is_repeated_when_it_was_refused_unprocessed():
+    answers = [reply(400, {'Code': 'Throttling.User', 'Message': 'flow control', 'RequestId': 'T1'}),
+               reply(200, {'RequestId': 'OK', 'PolicyItemId': 'P1'})]
+    client, session, sleeps = make_client(lambda request: answers.pop(0), retries=3)
+    data = client.call('AddIpControlPolicyItem', {'IpControlId': 'c1', 'CidrIp': '10.0.0.1'}, write=True, idempotent=False)
+    assert data['PolicyItemId'] == 'P1' and len(session.requests) == 2 and client.write_request_ids == ['OK']
+
+
+def test_an_idempotent_write_is_repeated_after_a_timeout():
+    answers = [requests.exceptions.ReadTimeout('read timed out'), reply(200, {'RequestId': 'OK'})]
+
+    def handler(request):
+        answer = answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    client, session, sleeps = make_client(handler, retries=3)
+    client.call('ModifySecurityIps', {'InstanceId': 'r-1', 'ModifyMode': 'Append'}, write=True)
+    assert len(session.requests) == 2 and client.write_request_ids == ['OK']

@@ -27,9 +27,12 @@ class RecordingClient:
         self.answers = list(answers or [])
         self.failure = failure
         self.sent = []
+        self.not_idempotent = []
 
-    def call(self, action, params=None, write=False):
+    def call(self, action, params=None, write=False, idempotent=True):
         self.sent.append((action, dict(params or {}), write))
+        if not idempotent:
+            self.not_idempotent.append(action)
         if self.failure is not None:
             raise self.failure
         return self.answers.pop(0) if self.answers else {}
@@ -335,7 +338,7 @@ def test_results_and_diffs():
     assert gw.control_result(control, [PARTNER, OFFICE], [gw.Binding('g', 'a', 'RELEASE')]) == {
         'ip_control_id': 'acl', 'name': 'office', 'type': 'ALLOW', 'description': '',
         'policy_items': [{'policy_item_id': 'P1', 'app_id': None, 'cidrs': ['203.0.113.0/24']},
-                  {'policy_item_id': 'P2', 'app_id': '111', 'cidrs': ['192.0.2.0/28']}],
+                         {'policy_item_id': 'P2', 'app_id': '111', 'cidrs': ['192.0.2.0/28']}],
         'apis': [{'group_id': 'g', 'api_id': 'a', 'stage_name': 'RELEASE'}]}
     assert gw.control_diff(control, [OFFICE])['policy_items'] == [{'app_id': None, 'cidrs': ['203.0.113.0/24']}]
     assert 'apis' not in gw.control_diff(control, [OFFICE])
@@ -366,3 +369,14 @@ def test_scoped_purge_keeps_an_app_item_and_replaces_the_app_less_ones():
     assert plan.to_modify == ((stale, item('P2', ['203.0.113.0/24'])),)
     assert gw.plan_items([app_item, stale], [], True, gw.PURGE_WITHOUT_APP_ID).to_remove == (stale,)
     assert gw.plan_items([app_item, stale], [], True).to_remove == (app_item, stale)
+
+
+def test_writes_that_would_duplicate_if_repeated_are_marked_not_idempotent():
+    client = RecordingClient([{'IpControlId': 'c1'}, {}, {'PolicyItemId': 'N1'}, {}])
+    gw.create_control(client, 'office_allow', 'ALLOW', None, [wanted(['10.0.0.1'])])
+    current = [item('P1', ['10.0.0.2'], '7'), item('P2', ['10.0.0.3'])]
+    plan = gw.plan_items(current, [wanted(['10.0.0.4'], '7'), wanted(['10.0.0.5'])], True, gw.PURGE_ALL)
+    gw.apply_items(client, 'c1', plan._replace(to_modify=plan.to_modify[:1], to_add=(wanted(['10.0.0.6']),), to_remove=(current[1],)))
+    assert [action for action, dummy, dummy in client.sent] == [
+        'CreateIpControl', 'ModifyIpControlPolicyItem', 'AddIpControlPolicyItem', 'RemoveIpControlPolicyItem']
+    assert client.not_idempotent == ['CreateIpControl', 'AddIpControlPolicyItem']

@@ -105,7 +105,7 @@ def test_create_with_two_items_in_one_call(monkeypatch, capsys):
     assert result['request_ids'] == ['REQ-2-CreateIpControl']
     assert result['diff']['before'] == {}
     assert result['diff']['after']['policy_items'] == [{'app_id': None, 'cidrs': ['198.51.100.7', '203.0.113.0/24']},
-                                                {'app_id': '111', 'cidrs': ['192.0.2.0/28']}]
+                                                       {'app_id': '111', 'cidrs': ['192.0.2.0/28']}]
     assert SECRET not in json.dumps(result)
 
 
