@@ -13,6 +13,7 @@ whitelist disabled) unless the user opted in.
 """
 
 import re
+import time
 from collections import namedtuple
 from urllib.parse import quote
 
@@ -34,6 +35,11 @@ JOB_FAIL = 'FAIL'
 
 NO_WHITELIST_API = ('this instance (or region) has no IP whitelist API: Redis 3.0 and Memcached instances of DCS use '
                     'security groups instead. Its access is NOT restricted by a whitelist')
+# PUT .../whitelist replaces every group with what it is sent, and the API has no conditional
+# write: a writer that read before our PUT and writes after it sends our group back as it was,
+# undoing our change with no error on either side. After a PUT we look once more, this long after
+# the verified read-back, and fail loudly if our change is gone.
+SETTLE_SECONDS = 2.0
 OPEN_TO_VPC = 'open to every address that can reach the VPC'
 
 
@@ -233,6 +239,17 @@ def check_opening(current, after, request):
                               'would be %s. Set allow_open: true to confirm.' % (request.group_name, request.instance_id, OPEN_TO_VPC))
 
 
+def change_persists(plan, seen):
+    """Whether ``seen`` still holds our change: what we added is there, what we removed is not.
+
+    Changes others made since (other entries, other groups) are not ours to judge.
+    """
+    if seen.enabled != plan.after.enabled:
+        return False
+    held = set(seen.entries_of(plan.group.name) or ())
+    return set(plan.group.to_add) <= held and not set(plan.group.to_remove) & held
+
+
 def reflects_plan(plan, seen):
     """Whether a whitelist read after the write shows the planned change.
 
@@ -289,6 +306,17 @@ class DcsWhitelistApi:
         if status in BROKEN_STATES:
             raise ApiError('DCS instance %s is %s and cannot accept whitelist changes' % (self.instance_id, status))
         return status
+
+    def confirm_change_persists(self, plan, delay):
+        """Read the whitelist again ``delay`` seconds on; raise ConflictError when our change was undone."""
+        time.sleep(delay)
+        seen = self.read_whitelist()
+        if not change_persists(plan, seen):
+            raise ConflictError(
+                'The change to group %r of DCS instance %s was undone within %ss of being verified: another writer replaced the '
+                'whole whitelist with a copy read before our write (the DCS API cannot refuse such a write). Planned: %s. Seen: %s. '
+                'Run the task again to reapply it, and keep to one writer per instance.' % (plan.group.name, self.instance_id, delay, plan.after, seen))
+        return seen
 
     def wait_until_running(self, timeout):
         """Poll the instance status until RUNNING; return True when it was not RUNNING at first."""
@@ -358,11 +386,13 @@ def is_missing_api(error):
 def apply_whitelist_plan(api, plan, request, wait, wait_timeout):
     """Write ``plan``; with ``wait``, wait for the instance first and verify the result after.
 
-    When the instance was not RUNNING at first, the whitelist is read and planned again once it
-    is, since another writer may have changed it while we waited. Returns an AppliedChange whose
+    Before a PUT (which sends every group back), and whenever the instance was not RUNNING at
+    first, the whitelist is read and planned again right before writing, so that a change another
+    writer made since our first read is kept rather than undone. After a PUT the change is
+    confirmed once more a little later (SETTLE_SECONDS). Returns an AppliedChange whose
     ``whitelist`` is the verified state (or the planned one without ``wait``).
     """
-    if wait and api.wait_until_running(wait_timeout):
+    if wait and (api.wait_until_running(wait_timeout) or plan.write == 'replace'):
         plan = plan_whitelist(api.read_whitelist(), request)
         if not plan.changed:
             return AppliedChange(plan, plan.after, [])
@@ -380,4 +410,7 @@ def apply_whitelist_plan(api, plan, request, wait, wait_timeout):
         return AppliedChange(plan, plan.after, job_ids)
     for job_id in job_ids:
         api.wait_for_job(job_id, wait_timeout)
-    return AppliedChange(plan, api.wait_for_plan(plan, wait_timeout), job_ids)
+    verified = api.wait_for_plan(plan, wait_timeout)
+    if plan.write == 'replace':
+        verified = api.confirm_change_persists(plan, SETTLE_SECONDS)
+    return AppliedChange(plan, verified, job_ids)

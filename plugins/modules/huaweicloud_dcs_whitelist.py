@@ -84,6 +84,11 @@ notes:
   - The DCS whitelist exists for Redis 4.0 and later; Redis 3.0 and Memcached instances use security groups, and the module
     fails on them with a message saying so.
   - If the instance was not C(RUNNING) when the module first looked, the whitelist is read and planned again once it is.
+  - C(PUT .../whitelist) sends every group back, and the DCS API has no conditional write, so two writers that overlap can undo
+    each other's change without an error. With O(wait=true) the module narrows this and makes it loud - it reads and plans
+    again right before the C(PUT), checks the result after it, and checks once more 2 seconds later that its change is still
+    there, failing (with V(changed=true) and the request id) if another writer undid it. Keep to one writer per instance
+    (for example one job template per instance list); additions alone use the additive C(POST) and are safe together.
   - Adding entries through C(POST .../whitelist-async) assumes that call merges the entries into an existing group of that name
     (UNCONFIRMED by Huawei's documentation); the read-back checks that every planned entry is there. Where the call does not
     exist (HTTP 404), the module writes the whole whitelist with C(PUT) instead.

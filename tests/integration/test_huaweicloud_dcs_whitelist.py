@@ -57,7 +57,7 @@ def test_lifecycle_keeps_the_other_group(mockcloud, run_playbook):
 
     write = [STATUS]
     add = write + [POST, JOB, READ]
-    replace = write + [PUT, READ]
+    replace = write + [READ, PUT, READ, READ]   # planned again right before the PUT; read back; settled
     assert actions(mockcloud) == (
         [READ] + add                 # new group through the additive call
         + [READ] + add               # one more address, same way
@@ -125,7 +125,7 @@ def test_refusals_write_nothing_and_say_why(mockcloud, run_playbook):
     # One read per refused change (none for the 0.0.0.0/0 one), and the only write is the opt-in one.
     assert [(record['action'], record['resource_id']) for record in mockcloud.requests()] == [
         (READ, FULL), (READ, FULL), (READ, FULL), (READ, SESSIONS), (READ, SESSIONS), (READ, LEGACY),
-        (READ, SESSIONS), (STATUS, SESSIONS), (PUT, SESSIONS), (READ, SESSIONS)]
+        (READ, SESSIONS), (STATUS, SESSIONS), (READ, SESSIONS), (PUT, SESSIONS), (READ, SESSIONS), (READ, SESSIONS)]
     assert mockcloud.requests(action=PUT)[0]['body'] == {'enable_whitelist': True, 'whitelist': []}
     assert groups_of(mockcloud, FULL) == (True, [('group-a', ['10.1.0.1']), ('group-b', ['10.2.0.0/16']), ('group-c', ['10.3.0.1']),
                                                  ('group-d', ['10.9.0.1'])])
@@ -165,5 +165,6 @@ def test_throttling_and_a_busy_instance_are_survived(mockcloud, run_playbook):
         (READ, 429, 'throttle'), (READ, 429, 'throttle'), (READ, 200, None),
         (STATUS, 200, None), (STATUS, 200, None), (STATUS, 200, None),   # EXTENDING, EXTENDING, RUNNING
         (READ, 200, None),                                               # planned again after the wait
-        (PUT, 429, 'throttle'), (PUT, 204, None), (READ, 200, None)]
+        (PUT, 429, 'throttle'), (PUT, 204, None), (READ, 200, None),
+        (READ, 200, None)]                                               # the change is still there a moment later
     assert groups_of(mockcloud) == (True, [('app-servers', ['10.0.1.0/24'])])

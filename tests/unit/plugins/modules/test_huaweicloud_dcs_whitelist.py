@@ -155,11 +155,13 @@ def test_check_mode_reads_once_and_reports_the_plan(monkeypatch, capsys, overrid
 ])
 def test_purge_remove_entries_and_remove_group_write_the_whole_whitelist(monkeypatch, capsys, overrides, body, after):
     cloud, result = run(monkeypatch, capsys, [
-        (GET_WHITELIST, reply(200, SEEDED)), (GET_STATUS, running()),
-        (PUT_WHITELIST, reply(204, None, {'X-Request-Id': 'rq-put'})), (GET_WHITELIST, reply(200, after)),
+        (GET_WHITELIST, reply(200, SEEDED)), (GET_STATUS, running()), (GET_WHITELIST, reply(200, SEEDED)),
+        (PUT_WHITELIST, reply(204, None, {'X-Request-Id': 'rq-put'})), (GET_WHITELIST, reply(200, after)), (GET_WHITELIST, reply(200, after)),
     ], **overrides)
-    assert cloud.actions() == [GET_WHITELIST, GET_STATUS, PUT_WHITELIST, GET_WHITELIST]
-    assert cloud.requests[2].json == body
+    # Read again right before the PUT (it sends every group back), and once more after it settled.
+    assert cloud.actions() == [GET_WHITELIST, GET_STATUS, GET_WHITELIST, PUT_WHITELIST, GET_WHITELIST, GET_WHITELIST]
+    assert cloud.sleeps == [2.0]
+    assert cloud.requests[3].json == body
     assert result['changed'] is True and result['request_ids'] == ['rq-put'] and result['job_ids'] == []
     expected_groups = [{'group_name': group['group_name'], 'ips': sorted(group['ip_list'])} for group in body['whitelist']]
     assert [group['group_name'] for group in result['groups']] == [group['group_name'] for group in expected_groups]
@@ -168,10 +170,10 @@ def test_purge_remove_entries_and_remove_group_write_the_whole_whitelist(monkeyp
 def test_put_result_is_polled_until_it_shows(monkeypatch, capsys):
     after = whitelist(app_servers=['10.0.0.0/24', '192.168.1.10/32'], office=['198.51.100.7'])
     cloud, result = run(monkeypatch, capsys, [
-        (GET_WHITELIST, reply(200, SEEDED)), (GET_STATUS, running()), (PUT_WHITELIST, reply(204)),
-        (GET_WHITELIST, reply(200, SEEDED)), (GET_WHITELIST, reply(200, after)),
+        (GET_WHITELIST, reply(200, SEEDED)), (GET_STATUS, running()), (GET_WHITELIST, reply(200, SEEDED)), (PUT_WHITELIST, reply(204)),
+        (GET_WHITELIST, reply(200, SEEDED)), (GET_WHITELIST, reply(200, after)), (GET_WHITELIST, reply(200, after)),
     ], ips=['198.51.100.7'], purge_ips=True)
-    assert cloud.actions() == [GET_WHITELIST, GET_STATUS, PUT_WHITELIST, GET_WHITELIST, GET_WHITELIST]
+    assert cloud.actions() == [GET_WHITELIST, GET_STATUS, GET_WHITELIST, PUT_WHITELIST, GET_WHITELIST, GET_WHITELIST, GET_WHITELIST]
     assert result['whitelist'] == {'group_name': 'office', 'ips': ['198.51.100.7']}
 
 
@@ -197,10 +199,11 @@ def test_refuses_to_open_up_without_allow_open(monkeypatch, capsys, overrides, m
 def test_opening_up_with_allow_open(monkeypatch, capsys, overrides, body, warning):
     after = dict(whitelist(), enable_whitelist=body['enable_whitelist'], whitelist=body['whitelist'])
     cloud, result = run(monkeypatch, capsys, [
-        (GET_WHITELIST, reply(200, whitelist(app_servers=['10.0.0.0/24']))), (GET_STATUS, running()), (PUT_WHITELIST, reply(204)),
-        (GET_WHITELIST, reply(200, after)),
+        (GET_WHITELIST, reply(200, whitelist(app_servers=['10.0.0.0/24']))), (GET_STATUS, running()),
+        (GET_WHITELIST, reply(200, whitelist(app_servers=['10.0.0.0/24']))), (PUT_WHITELIST, reply(204)),
+        (GET_WHITELIST, reply(200, after)), (GET_WHITELIST, reply(200, after)),
     ], allow_open=True, **overrides)
-    assert cloud.requests[2].json == body
+    assert cloud.requests[3].json == body
     assert result['changed'] is True and result['enable_whitelist'] is body['enable_whitelist']
     # ansible-core 2.19+ reports warnings as structured events (and keeps them per process); the text is inside.
     assert warning in json.dumps(result['warnings']) and 'open to every address that can reach the VPC' in json.dumps(result['warnings'])
@@ -209,10 +212,10 @@ def test_opening_up_with_allow_open(monkeypatch, capsys, overrides, body, warnin
 def test_enabling_keeps_the_groups(monkeypatch, capsys):
     seeded = whitelist(False, app_servers=['10.0.0.0/24'])
     cloud, result = run(monkeypatch, capsys, [
-        (GET_WHITELIST, reply(200, seeded)), (GET_STATUS, running()), (PUT_WHITELIST, reply(204)),
-        (GET_WHITELIST, reply(200, dict(seeded, enable_whitelist=True))),
+        (GET_WHITELIST, reply(200, seeded)), (GET_STATUS, running()), (GET_WHITELIST, reply(200, seeded)), (PUT_WHITELIST, reply(204)),
+        (GET_WHITELIST, reply(200, dict(seeded, enable_whitelist=True))), (GET_WHITELIST, reply(200, dict(seeded, enable_whitelist=True))),
     ], diff=True, enable_whitelist=True)
-    assert cloud.requests[2].json == {'enable_whitelist': True, 'whitelist': [{'group_name': 'app-servers', 'ip_list': ['10.0.0.0/24']}]}
+    assert cloud.requests[3].json == {'enable_whitelist': True, 'whitelist': [{'group_name': 'app-servers', 'ip_list': ['10.0.0.0/24']}]}
     assert result['changed'] is True and result['whitelist'] == {} and result['enable_whitelist'] is True
     assert result['diff'] == {'before': {'enable_whitelist': False}, 'after': {'enable_whitelist': True}}
 
@@ -274,9 +277,9 @@ def test_missing_async_api_falls_back_to_the_whole_write(monkeypatch, capsys):
     cloud, result = run(monkeypatch, capsys, [
         (GET_WHITELIST, reply(200, SEEDED)), (GET_STATUS, running()),
         (POST_ASYNC, reply(404, {'error_code': 'DCS.4001', 'error_msg': 'URL not found'})),
-        (PUT_WHITELIST, reply(204, None, {'X-Request-Id': 'rq-put'})), (GET_WHITELIST, reply(200, after)),
+        (PUT_WHITELIST, reply(204, None, {'X-Request-Id': 'rq-put'})), (GET_WHITELIST, reply(200, after)), (GET_WHITELIST, reply(200, after)),
     ], ips=['198.51.100.7'])
-    assert cloud.actions() == [GET_WHITELIST, GET_STATUS, POST_ASYNC, PUT_WHITELIST, GET_WHITELIST]
+    assert cloud.actions() == [GET_WHITELIST, GET_STATUS, POST_ASYNC, PUT_WHITELIST, GET_WHITELIST, GET_WHITELIST]
     assert cloud.requests[3].json == {'enable_whitelist': True, 'whitelist': [
         {'group_name': 'app-servers', 'ip_list': ['10.0.0.0/24', '192.168.1.10/32']},
         {'group_name': 'office', 'ip_list': ['198.51.100.7', '203.0.113.0/24']}]}
@@ -287,12 +290,13 @@ def test_throttling_and_busy_instance_are_retried(monkeypatch, capsys):
     after = whitelist(app_servers=['10.0.0.0/24', '192.168.1.10/32'], office=['198.51.100.7'])
     cloud, result = run(monkeypatch, capsys, [
         (GET_WHITELIST, reply(429, {'error_code': 'APIGW.0308', 'error_msg': 'The throttling threshold has been reached'})),
-        (GET_WHITELIST, reply(200, SEEDED)), (GET_STATUS, running()),
+        (GET_WHITELIST, reply(200, SEEDED)), (GET_STATUS, running()), (GET_WHITELIST, reply(200, SEEDED)),
         (PUT_WHITELIST, reply(400, {'error_code': 'DCS.4049', 'error_msg': 'The instance status is not running.'})),
-        (PUT_WHITELIST, reply(204)), (GET_WHITELIST, reply(200, after)),
+        (PUT_WHITELIST, reply(204)), (GET_WHITELIST, reply(200, after)), (GET_WHITELIST, reply(200, after)),
     ], ips=['198.51.100.7'], purge_ips=True)
-    assert cloud.actions() == [GET_WHITELIST, GET_WHITELIST, GET_STATUS, PUT_WHITELIST, PUT_WHITELIST, GET_WHITELIST]
-    assert result['changed'] is True and len(cloud.sleeps) == 2
+    assert cloud.actions() == [GET_WHITELIST, GET_WHITELIST, GET_STATUS, GET_WHITELIST, PUT_WHITELIST, PUT_WHITELIST, GET_WHITELIST, GET_WHITELIST]
+    # one pause after the throttling, one after the busy answer, and the settle pause after the PUT
+    assert result['changed'] is True and len(cloud.sleeps) == 3
 
 
 def test_busy_instance_is_waited_for_and_the_whitelist_planned_again(monkeypatch, capsys):
@@ -301,8 +305,9 @@ def test_busy_instance_is_waited_for_and_the_whitelist_planned_again(monkeypatch
     cloud, result = run(monkeypatch, capsys, [
         (GET_WHITELIST, reply(200, SEEDED)), (GET_STATUS, running('RESTARTING')), (GET_STATUS, running('EXTENDING')),
         (GET_STATUS, running()), (GET_WHITELIST, reply(200, meanwhile)), (PUT_WHITELIST, reply(204)), (GET_WHITELIST, reply(200, after)),
+        (GET_WHITELIST, reply(200, after)),
     ], ips=['198.51.100.7'], purge_ips=True)
-    assert cloud.actions() == [GET_WHITELIST, GET_STATUS, GET_STATUS, GET_STATUS, GET_WHITELIST, PUT_WHITELIST, GET_WHITELIST]
+    assert cloud.actions() == [GET_WHITELIST, GET_STATUS, GET_STATUS, GET_STATUS, GET_WHITELIST, PUT_WHITELIST, GET_WHITELIST, GET_WHITELIST]
     assert cloud.requests[5].json == {'enable_whitelist': True, 'whitelist': [
         {'group_name': 'app-servers', 'ip_list': ['10.0.0.0/24']}, {'group_name': 'office', 'ip_list': ['198.51.100.7']},
         {'group_name': 'batch-jobs', 'ip_list': ['10.5.0.0/16']}]}
@@ -328,7 +333,8 @@ def test_broken_instance_fails_at_once(monkeypatch, capsys):
 def test_other_group_changed_under_us_is_a_conflict(monkeypatch, capsys):
     raced = whitelist(app_servers=['10.0.0.0/24', '10.7.7.7'], office=['198.51.100.7'])
     cloud, result = run(monkeypatch, capsys, [
-        (GET_WHITELIST, reply(200, SEEDED)), (GET_STATUS, running()), (PUT_WHITELIST, reply(204)), (GET_WHITELIST, reply(200, raced)),
+        (GET_WHITELIST, reply(200, SEEDED)), (GET_STATUS, running()), (GET_WHITELIST, reply(200, SEEDED)), (PUT_WHITELIST, reply(204)),
+        (GET_WHITELIST, reply(200, raced)),
     ], ips=['198.51.100.7'], purge_ips=True)
     assert result['failed'] is True
     assert result['msg'].startswith("Groups of DCS instance %s other than 'office' changed while this module wrote: app-servers." % INSTANCE)
@@ -336,7 +342,7 @@ def test_other_group_changed_under_us_is_a_conflict(monkeypatch, capsys):
 
 
 def test_result_that_never_shows_is_a_conflict(monkeypatch, capsys):
-    routes = script((GET_WHITELIST, reply(200, SEEDED)), (GET_STATUS, running()), (PUT_WHITELIST, reply(204)))
+    routes = script((GET_WHITELIST, reply(200, SEEDED)), (GET_STATUS, running()), (GET_WHITELIST, reply(200, SEEDED)), (PUT_WHITELIST, reply(204)))
     routes.add(GET_WHITELIST, *[reply(200, whitelist(app_servers=['10.0.0.0/24', '192.168.1.10/32'], office=['10.1.1.1']))
                                 for dummy in range(20)])
     cloud = Cloud(monkeypatch, routes)
@@ -359,12 +365,12 @@ def test_without_wait_the_change_is_sent_and_not_verified(monkeypatch, capsys):
 
 def test_api_errors_are_typed_in_the_result(monkeypatch, capsys):
     cloud, result = run(monkeypatch, capsys, [
-        (GET_WHITELIST, reply(200, SEEDED)), (GET_STATUS, running()),
+        (GET_WHITELIST, reply(200, SEEDED)), (GET_STATUS, running()), (GET_WHITELIST, reply(200, SEEDED)),
         (PUT_WHITELIST, reply(403, {'error_code': 'DCS.2003', 'error_msg': 'no permission for %s' % SK}, {'X-Request-Id': 'rq-denied'})),
     ], state='absent')
     assert result['failed'] is True and (result['error_code'], result['request_id'], result['http_status']) == ('DCS.2003', 'rq-denied', 403)
     assert result['msg'].startswith('Huawei Cloud DCS UpdateIpWhitelist failed: DCS.2003: no permission for ')
-    assert cloud.actions() == [GET_WHITELIST, GET_STATUS, PUT_WHITELIST]
+    assert cloud.actions() == [GET_WHITELIST, GET_STATUS, GET_WHITELIST, PUT_WHITELIST]
 
 
 @pytest.mark.parametrize('answer', [
@@ -396,3 +402,27 @@ def test_additive_call_refused_is_not_retried_as_a_whole_write(monkeypatch, caps
                         ips=['198.51.100.7'])
     assert result['failed'] is True and result['msg'] == message
     assert cloud.actions() == [GET_WHITELIST, GET_STATUS, POST_ASYNC]
+
+
+def test_a_put_undone_by_another_writer_after_the_read_back_fails_loudly(monkeypatch, capsys):
+    after = whitelist(app_servers=['10.0.0.0/24', '192.168.1.10/32'], office=['198.51.100.7'])
+    cloud, result = run(monkeypatch, capsys, [
+        (GET_WHITELIST, reply(200, SEEDED)), (GET_STATUS, running()), (GET_WHITELIST, reply(200, SEEDED)),
+        (PUT_WHITELIST, reply(204, None, {'X-Request-Id': 'rq-put'})), (GET_WHITELIST, reply(200, after)),
+        # another writer's PUT of the whitelist it read before ours
+        (GET_WHITELIST, reply(200, SEEDED)),
+    ], ips=['198.51.100.7'], purge_ips=True)
+    assert result['failed'] is True and (result['changed'], result['request_ids']) == (True, ['rq-put'])
+    assert result['msg'].startswith("The change to group 'office' of DCS instance %s was undone within 2.0s of being verified" % INSTANCE)
+    assert cloud.sleeps == [2.0]
+
+
+def test_a_change_made_just_before_the_put_is_kept(monkeypatch, capsys):
+    meanwhile = whitelist(app_servers=['10.0.0.0/24', '192.168.1.10/32'], office=['203.0.113.0/24'], batch_jobs=['10.5.0.0/16'])
+    after = whitelist(app_servers=['10.0.0.0/24', '192.168.1.10/32'], office=['198.51.100.7'], batch_jobs=['10.5.0.0/16'])
+    cloud, result = run(monkeypatch, capsys, [
+        (GET_WHITELIST, reply(200, SEEDED)), (GET_STATUS, running()), (GET_WHITELIST, reply(200, meanwhile)),
+        (PUT_WHITELIST, reply(204)), (GET_WHITELIST, reply(200, after)), (GET_WHITELIST, reply(200, after)),
+    ], ips=['198.51.100.7'], purge_ips=True)
+    assert result['changed'] is True and 'failed' not in result
+    assert {'group_name': 'batch-jobs', 'ip_list': ['10.5.0.0/16']} in cloud.requests[3].json['whitelist']
