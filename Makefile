@@ -2,7 +2,7 @@
 #
 # Developer entry points; tests/run.sh does the work (see its header for QUICK=1 and friends).
 
-.PHONY: test venv units sanity lint docs integration demo
+.PHONY: test venv units sanity lint docs integration demo bench
 
 # Everything CI runs: venvs, units (+ module_utils coverage gate), sanity, ansible-lint, docs,
 # integration, on ansible-core 2.19 / Python 3.11 and (units, sanity) 2.21 / Python 3.12.
@@ -29,3 +29,7 @@ integration:
 
 demo:
 	bash tests/run.sh demo
+
+# Benchmarks against the fake cloud; prints Markdown tables. make bench BENCH_ARGS=--quick
+bench:
+	bash tests/run.sh bench $(BENCH_ARGS)

@@ -3,7 +3,7 @@
 #
 # The single test entry point of the ipguard.cloud collection (`make test` runs `tests/run.sh all`).
 #
-# Usage: tests/run.sh [all|venv|units|sanity|lint|integration|docs|demo]
+# Usage: tests/run.sh [all|venv|units|sanity|lint|integration|docs|demo|bench [--quick]]
 #   QUICK=1       skip the second runs on the newest ansible-core line (Python 3.12)
 #   KEEP_TREE=1   keep the temporary ansible_collections/ipguard/cloud copy for inspection
 #   PYTHON311=... / PYTHON312=...   interpreters to use instead of searching for them
@@ -351,12 +351,18 @@ main() {
             "$VENV_PRIMARY/bin/python" "$REPO_ROOT/tests/demo/run_demo.py"
             return
             ;;
+        bench)
+            setup_step "venv .venv (Python 3.11, ansible-core 2.19)" primary setup_primary
+            [[ ${VENV_READY[primary]} == 1 ]] || return 1
+            (cd "$REPO_ROOT" && "$VENV_PRIMARY/bin/python" tests/benchmarks/run_bench.py "${@:2}")
+            return
+            ;;
         -h|--help|help)
             sed -n '4,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
             return 0
             ;;
         *)
-            fail "unknown command '$command' (use all, venv, units, sanity, lint, integration, docs or demo)"
+            fail "unknown command '$command' (use all, venv, units, sanity, lint, integration, docs, demo or bench)"
             ;;
     esac
     if [[ $command == integration || $command == lint || $command == docs ]]; then
