@@ -13,7 +13,7 @@ entries. Entries are canonical (see ``ipsets``) and each item's entries are kept
 
 from collections import namedtuple
 
-from ansible_collections.ipguard.cloud.plugins.module_utils.errors import NotFoundError, ValidationError
+from ansible_collections.ipguard.cloud.plugins.module_utils.errors import NotFoundError, ServerError, TransportError, ValidationError
 from ansible_collections.ipguard.cloud.plugins.module_utils.ipsets import (
     APIGATEWAY_CONTROL_NAME, APIGATEWAY_CONTROL_NAME_RULE, APIGATEWAY_MAX_CIDRS_PER_ITEM, APIGATEWAY_MAX_ITEMS,
     normalize_ips, split_vendor_list, world_open_entries)
@@ -371,23 +371,43 @@ def create_control(client, name, control_type, description, items):
     return client.call('CreateIpControl', params, write=True, idempotent=False).get('IpControlId')
 
 
+def add_item(client, ip_control_id, item):
+    """AddIpControlPolicyItem without ever adding the item twice; returns its id.
+
+    Adding is not idempotent, so a failed attempt is not simply repeated: after a 5xx or a
+    connection error the items are read first, and an item with this content means the attempt
+    landed. After a timeout the request may still be applied later, so nothing is repeated.
+    """
+    policy = client.retry_policy
+    attempt = 0
+    while True:
+        try:
+            return client.call('AddIpControlPolicyItem', {
+                'IpControlId': ip_control_id, 'CidrIp': ';'.join(item.cidrs), 'AppId': item.app_id},
+                write=True, idempotent=False).get('PolicyItemId')
+        except (TransportError, ServerError) as error:
+            if getattr(error, 'in_flight', False) or attempt >= policy.retries:
+                raise
+            attempt += 1
+            policy.sleep(policy.delay(attempt, error))
+        for existing in list_items(client, ip_control_id):
+            if item_content(existing) == item_content(item):
+                return existing.policy_item_id
+
+
 def apply_items(client, ip_control_id, plan):
     """Make the calls of an items plan; return the ids of the added items, in ``to_add`` order.
 
     ModifyIpControlPolicyItem replaces the whole item and clears an omitted AppId, so the
     replacement's AppId is always sent. Removals go last, in as few calls as the API allows,
-    so that a control never loses protection before its new items exist. AddIpControlPolicyItem
-    is not repeated after a timeout: the first attempt may have added the item already.
+    so that a control never loses protection before its new items exist. Items are added with
+    ``add_item``, which never adds one twice.
     """
     for dummy, new in plan.to_modify:
         client.call('ModifyIpControlPolicyItem', {
             'IpControlId': ip_control_id, 'PolicyItemId': new.policy_item_id,
             'CidrIp': ';'.join(new.cidrs), 'AppId': new.app_id}, write=True)
-    new_ids = []
-    for item in plan.to_add:
-        data = client.call('AddIpControlPolicyItem', {
-            'IpControlId': ip_control_id, 'CidrIp': ';'.join(item.cidrs), 'AppId': item.app_id}, write=True, idempotent=False)
-        new_ids.append(data.get('PolicyItemId'))
+    new_ids = [add_item(client, ip_control_id, item) for item in plan.to_add]
     removed_ids = [item.policy_item_id for item in plan.to_remove]
     for chunk in _chunks(removed_ids, MAX_IDS_PER_CALL):
         client.call('RemoveIpControlPolicyItem', {'IpControlId': ip_control_id, 'PolicyItemIds': ';'.join(chunk)}, write=True)

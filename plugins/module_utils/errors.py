@@ -69,9 +69,14 @@ class InstanceBusyError(ApiError):
 
 
 class TransportError(IpguardError):
-    """No HTTP answer: connection refused or reset, DNS failure, TLS failure or timeout."""
+    """No HTTP answer: connection refused or reset, DNS failure, TLS failure or timeout.
+
+    ``in_flight`` is true after a timeout: the request may still be on its way to being applied,
+    so even reading the state cannot tell whether it will be.
+    """
 
     retry_kind = 'transient'
+    in_flight = False
 
 
 class WaitTimeoutError(IpguardError):

@@ -82,7 +82,9 @@ class HttpClient:
                 method, url, headers=all_headers, data=body, timeout=self.timeout,
                 verify=self.validate_certs, allow_redirects=False)
         except requests.exceptions.Timeout:
-            raise TransportError('No answer from %s within %s seconds' % (host, self.timeout))
+            error = TransportError('No answer from %s within %s seconds' % (host, self.timeout))
+            error.in_flight = True
+            raise error
         except requests.exceptions.SSLError:
             raise TransportError('TLS verification of %s failed (set validate_certs: false only for test servers)' % host)
         except requests.exceptions.ConnectionError as exc:

@@ -10,8 +10,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ansible_collections.ipguard.cloud.plugins.module_utils import alicloud_apigateway as gw
+from ansible_collections.ipguard.cloud.plugins.module_utils import errors
 from ansible_collections.ipguard.cloud.plugins.module_utils.errors import NotFoundError, ValidationError
 from ansible_collections.ipguard.cloud.plugins.module_utils.ipsets import sorted_entries
+from ansible_collections.ipguard.cloud.plugins.module_utils.retries import RetryPolicy
 
 Item = gw.PolicyItem
 
@@ -28,6 +30,7 @@ class RecordingClient:
         self.failure = failure
         self.sent = []
         self.not_idempotent = []
+        self.retry_policy = RetryPolicy(retries=0)
 
     def call(self, action, params=None, write=False, idempotent=True):
         self.sent.append((action, dict(params or {}), write))
@@ -380,3 +383,54 @@ def test_writes_that_would_duplicate_if_repeated_are_marked_not_idempotent():
     assert [action for action, dummy, dummy in client.sent] == [
         'CreateIpControl', 'ModifyIpControlPolicyItem', 'AddIpControlPolicyItem', 'RemoveIpControlPolicyItem']
     assert client.not_idempotent == ['CreateIpControl', 'AddIpControlPolicyItem']
+
+
+class FlakyGateway:
+    """Answers AddIpControlPolicyItem from ``adds`` (an exception is raised) and item reads from ``reads``."""
+
+    def __init__(self, adds, reads=()):
+        self.adds = list(adds)
+        self.reads = list(reads)
+        self.sent = []
+        self.sleeps = []
+        self.retry_policy = RetryPolicy(retries=2, sleep=self.sleeps.append, random_fn=lambda: 0.5)
+
+    def call(self, action, params=None, write=False, idempotent=True):
+        self.sent.append(action)
+        answer = (self.adds if action == 'AddIpControlPolicyItem' else self.reads).pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+
+def item_page(*records):
+    return {'TotalCount': len(records), 'IpControlPolicyItems': {'IpControlPolicyItem': [
+        {'PolicyItemId': item_id, 'AppId': app_id, 'CidrIp': cidr_ip} for item_id, app_id, cidr_ip in records]}}
+
+
+def test_an_add_answered_by_a_5xx_that_landed_is_not_repeated():
+    gateway = FlakyGateway([errors.ServerError('HTTP 500')], [item_page(('P7', '', '10.0.0.1'))])
+    assert gw.add_item(gateway, 'c1', wanted(['10.0.0.1'])) == 'P7'
+    assert gateway.sent == ['AddIpControlPolicyItem', 'DescribeIpControlPolicyItems'] and len(gateway.sleeps) == 1
+
+
+def test_an_add_lost_to_a_reset_is_made_again_after_looking():
+    gateway = FlakyGateway([errors.TransportError('reset'), {'PolicyItemId': 'P8'}], [item_page(('P1', '7', '10.0.0.1'))])
+    assert gw.add_item(gateway, 'c1', wanted(['10.0.0.1'])) == 'P8'
+    assert gateway.sent == ['AddIpControlPolicyItem', 'DescribeIpControlPolicyItems', 'AddIpControlPolicyItem']
+
+
+def test_an_add_that_timed_out_is_never_repeated():
+    timeout = errors.TransportError('No answer within 1 seconds')
+    timeout.in_flight = True
+    gateway = FlakyGateway([timeout])
+    with pytest.raises(errors.TransportError):
+        gw.add_item(gateway, 'c1', wanted(['10.0.0.1']))
+    assert gateway.sent == ['AddIpControlPolicyItem'] and gateway.sleeps == []
+
+
+def test_an_add_that_keeps_failing_gives_up_after_the_retries():
+    gateway = FlakyGateway([errors.ServerError('HTTP 503')] * 3, [item_page(), item_page()])
+    with pytest.raises(errors.ServerError):
+        gw.add_item(gateway, 'c1', wanted(['10.0.0.1']))
+    assert gateway.sent.count('AddIpControlPolicyItem') == 3 and len(gateway.sleeps) == 2

@@ -84,6 +84,8 @@ def test_transport_errors_never_echo_the_url(exc, expected):
     assert info.value.message.startswith(expected)
     assert 'S3cr3tSig' not in info.value.message and 'T0ken' not in info.value.message
     assert info.value.retry_kind == 'transient'
+    # Only a timeout leaves the request possibly still on its way to being applied.
+    assert info.value.in_flight is isinstance(exc, requests.exceptions.Timeout)
 
 
 def test_retry_after_seconds():
