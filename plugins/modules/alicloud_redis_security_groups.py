@@ -20,6 +20,7 @@ author:
   - ipguard.cloud maintainers (@ipguard)
 extends_documentation_fragment:
   - ipguard.cloud.alicloud
+  - ipguard.cloud.alicloud_redis
   - ipguard.cloud.connection
   - ipguard.cloud.attributes
   - ipguard.cloud.attributes.alicloud_group
@@ -50,17 +51,6 @@ options:
       - Setting it with O(state=absent) is an error, since it would mean nothing.
     type: bool
     default: false
-  wait:
-    description:
-      - Before writing, wait until the instance is C(Normal) (C(DescribeInstanceAttribute)), and wait for it again after the
-        change. Nothing is waited for in check mode or when nothing changes.
-    type: bool
-    default: true
-  wait_timeout:
-    description:
-      - Seconds to wait each time for the instance to become C(Normal).
-    type: int
-    default: 300
 notes:
   - Unbinding every security group would need an empty C(SecurityGroupId), which the API marks as required; whether it is
     accepted is not documented, so such a change is refused. Keep at least one group bound.

@@ -22,6 +22,7 @@ author:
   - ipguard.cloud maintainers (@ipguard)
 extends_documentation_fragment:
   - ipguard.cloud.alicloud
+  - ipguard.cloud.alicloud_redis
   - ipguard.cloud.connection
   - ipguard.cloud.attributes
   - ipguard.cloud.attributes.alicloud_group
@@ -74,17 +75,6 @@ options:
         cover the whole IPv4 space. Without it such a change is refused.
     type: bool
     default: false
-  wait:
-    description:
-      - Before writing, wait until the instance is C(Normal) (C(DescribeInstanceAttribute)), and wait for it again after the
-        change. Nothing is waited for in check mode or when nothing changes.
-    type: bool
-    default: true
-  wait_timeout:
-    description:
-      - Seconds to wait each time for the instance to become C(Normal).
-    type: int
-    default: 300
 notes:
   - The documentation of C(ModifyMode=Delete) is ambiguous (remove the listed entries, or delete the group). This module
     reads it as removing the listed entries, the group disappearing when it becomes empty. After every write the groups are
