@@ -131,3 +131,20 @@ def test_the_readme_demo_runs():
     assert demo.returncode == 0, demo.stdout + demo.stderr
     assert 'Demo OK: run 1 changed=' in demo.stdout and 'run 2 changed=0' in demo.stdout
     assert '--- before' in demo.stdout
+
+
+def test_a_target_that_fails_to_apply_is_counted_and_fails_the_run_after_the_others(mockcloud, run_playbook, mockcloud_vars):
+    mockcloud.reset(DEMO_SEED)
+    mockcloud.set_faults({'server_error': [{'count': 10, 'action': 'ModifySecurityIps'}]})
+    alicloud = dict(mockcloud_vars['mock_alicloud_auth'], retries=1)
+    run = run_playbook(MAIN_PLAYBOOK, extra_vars=job_vars(mockcloud_vars, ipguard_alicloud_defaults=alicloud))
+
+    assert run.rc == 2, run
+    assert run.task(SUMMARY)['result']['msg'] == ('office_whitelist (present): 2 changed, 0 unchanged, 2 failed: '
+                                                  'alicloud_redis %s, alicloud_redis %s' % (REDIS_NEW, REDIS_STALE))
+    failure = run.task(TASK % 'Fail when a target could not be changed')
+    assert failure['failed'] is True and 'ServiceUnavailable' in failure['result']['msg']
+    # The other targets were still changed; the Redis instances are as they were.
+    assert dcs_groups(mockcloud) == {'app-servers': ['10.0.0.0/24'], 'office': OFFICE}
+    assert control_items(mockcloud) == [('', OFFICE), ('110840611', ['10.8.0.0/16'])]
+    assert redis_groups(mockcloud, REDIS_STALE) == {'default': ['127.0.0.1'], 'office': ['192.0.2.10', '203.0.113.0/24']}
