@@ -140,7 +140,7 @@ def test_security_group_configuration_is_replaced_as_a_whole(mockcloud, client):
 def test_at_most_ten_security_groups(mockcloud, client):
     eleven = ','.join('sg-%02d' % index for index in range(11))
     expect_error(lambda: client.modify_security_group_configuration(models.ModifySecurityGroupConfigurationRequest(
-        dbinstance_id=INSTANCE, security_group_id=eleven)), 400, 'InvalidSecurityGroupId.Count')
+        dbinstance_id=INSTANCE, security_group_id=eleven)), 403, 'AssociatedEcsSecurityGroupId.QuotaExceed')
     assert mockcloud.state()['alibaba']['redis_instances'][INSTANCE]['security_group_ids'] == ['sg-mock0000000000001']
 
 

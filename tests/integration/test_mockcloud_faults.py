@@ -6,16 +6,18 @@
 """Fault injection: consumable throttling / 5xx / reset counters, latency, busy instances and
 failing DCS jobs, seen through the official SDKs."""
 
+import threading
 import time
 
 import pytest
 import requests
 from alibabacloud_r_kvstore20150101 import models
 from alibabacloud_tea_openapi.exceptions import ClientException, ServerException
+from alibabacloud_tea_util.models import RuntimeOptions
 from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException, ServerResponseException
 from huaweicloudsdkdcs.v2 import ModifyIpWhitelistBody, ShowInstanceRequest, ShowIpWhitelistRequest, ShowJobInfoRequest, UpdateIpWhitelistRequest, Whitelist
 
-from mockcloud import DEFAULT_HUAWEI_PROJECT_ID, SeedError
+from mockcloud import DEFAULT_HUAWEI_PROJECT_ID, MockCloud, SeedError
 from vendor_sdk import add_ip_whitelist_async, dcs_client, huawei_request, redis_client, rpc_request
 
 REDIS = 'r-mock0000000000001'
@@ -38,6 +40,24 @@ def redis_status(client):
 def office_ips(cloud, instance_id=REDIS):
     groups = cloud.state()['alibaba']['redis_instances'][instance_id]['security_ip_groups']
     return next((group['ips'] for group in groups if group['name'] == 'office'), None)
+
+
+def append_raw(cloud, ip, group='office'):
+    """ModifySecurityIps Append signed with the SDK's RPC signer; returns the requests.Response."""
+    return rpc_request(cloud, {'Action': 'ModifySecurityIps', 'Version': '2015-01-01', 'Format': 'JSON', 'InstanceId': REDIS,
+                               'SecurityIpGroupName': group, 'ModifyMode': 'Append', 'SecurityIps': ip})
+
+
+def post_whitelist_async(cloud, group_name, ips):
+    return huawei_request(cloud, 'POST', '/v2/%s/instance/%s/whitelist-async' % (DEFAULT_HUAWEI_PROJECT_ID, DCS),
+                          body={'whitelist': [{'group_name': group_name, 'ip_list': ips}]})
+
+
+def wait_for(condition, seconds=10):
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, 'condition not met in %s s' % seconds
+        time.sleep(0.01)
 
 
 def put_whitelist(client):
@@ -188,4 +208,129 @@ def test_faults_can_come_from_the_seed_and_bad_documents_are_refused(mockcloud):
     assert mockcloud.faults() == before
     assert mockcloud.state()['alibaba']['redis_instances'][REDIS]['busy_reads'] == 0
     mockcloud.clear_faults()
-    assert mockcloud.faults() == {'connection_reset': [], 'job_failures': 0, 'latency': [], 'latency_ms': 0, 'server_error': [], 'throttle': []}
+    assert mockcloud.faults() == {'connection_reset': [], 'job_failures': 0, 'latency': [], 'latency_ms': 0, 'lost_answer': [], 'server_error': [],
+                                  'throttle': []}
+
+
+def test_lost_answer_bad_gateway_applies_the_write_and_answers_a_load_balancer_page(mockcloud):
+    mockcloud.set_faults({'lost_answer': {'mode': 'bad_gateway', 'action': 'ModifySecurityIps'}})
+    lost = append_raw(mockcloud, '10.0.0.1')
+    assert (lost.status_code, lost.headers['Content-Type']) == (502, 'text/html')
+    assert '502 Bad Gateway' in lost.text and 'x-acs-request-id' not in lost.headers
+    with pytest.raises(ValueError):
+        lost.json()
+    # The write happened although the client saw a gateway error; the log tells the truth.
+    assert office_ips(mockcloud) == ['10.0.0.1']
+    record = mockcloud.requests()[0]
+    assert (record['status'], record['error_code'], record['fault'], record['lost_answer_mode']) == (200, None, 'lost_answer', 'bad_gateway')
+    assert requests.get(mockcloud.url + '/_mock/requests', params={'lost_answer_mode': 'bad_gateway'}, timeout=30).json() == {'requests': [record]}
+    assert mockcloud.faults()['lost_answer'] == []
+    again = append_raw(mockcloud, '10.0.0.1')
+    assert again.status_code == 200 and again.json()['RequestId'] == mockcloud.requests()[1]['request_id']
+    assert office_ips(mockcloud) == ['10.0.0.1']
+
+
+def test_lost_answer_keeps_the_real_error_outcome_in_the_log(mockcloud):
+    mockcloud.set_faults({'lost_answer': {'mode': 'bad_gateway'}})
+    assert append_raw(mockcloud, '10.0.0.1', group='Bad-Name').status_code == 502
+    record = mockcloud.requests()[0]
+    assert (record['status'], record['error_code'], record['fault']) == (400, 'InvalidGroupName.Format', 'lost_answer')
+    assert office_ips(mockcloud) is None
+
+
+def test_lost_answer_reset_still_creates_the_dcs_job(mockcloud):
+    mockcloud.set_faults({'lost_answer': {'mode': 'reset', 'cloud': 'huawei', 'action': 'AddIpWhitelistAsync', 'resource_id': DCS}})
+    with pytest.raises(requests.ConnectionError):
+        post_whitelist_async(mockcloud, 'office', ['10.9.0.1'])
+    jobs = mockcloud.state()['huawei']['jobs']
+    assert [(job['instance_id'], job['change']['whitelist']) for job in jobs.values()] == [(DCS, [{'group_name': 'office', 'ip_list': ['10.9.0.1']}])]
+    record = mockcloud.requests(lost_answer_mode='reset')[0]
+    assert (record['status'], record['fault'], record['job_id']) == (200, 'lost_answer', list(jobs)[0])
+    # A retry creates a second job: the client cannot tell that the first one exists.
+    assert post_whitelist_async(mockcloud, 'office', ['10.9.0.1']).status_code == 200
+    assert len(mockcloud.state()['huawei']['jobs']) == 2
+    assert [record['fault'] for record in mockcloud.requests()] == ['lost_answer', None]
+
+
+def test_late_answer_comes_after_the_delay_and_holds_up_no_one(mockcloud):
+    mockcloud.set_faults({'lost_answer': {'mode': 'late', 'delay_ms': 1500, 'action': 'ModifySecurityIps'}})
+    answers = []
+    started = time.monotonic()
+    late = threading.Thread(target=lambda: answers.append((append_raw(mockcloud, '10.0.0.1'), time.monotonic() - started)))
+    late.start()
+    # The request is processed and logged first; its answer waits outside the server's lock.
+    wait_for(lambda: mockcloud.count(fault='lost_answer') == 1)
+    assert office_ips(mockcloud) == ['10.0.0.1']
+    assert append_raw(mockcloud, '10.0.0.2').status_code == 200
+    assert late.is_alive(), 'the second request had to wait for the late answer'
+    late.join()
+    response, elapsed = answers[0]
+    assert response.status_code == 200 and response.json()['RequestId'] == mockcloud.requests(lost_answer_mode='late')[0]['request_id']
+    assert elapsed >= 1.5
+    assert [(record['params']['SecurityIps'], record['status'], record['fault']) for record in mockcloud.requests()] == [
+        ('10.0.0.1', 200, 'lost_answer'), ('10.0.0.2', 200, None)]
+
+
+def test_late_answer_after_the_client_gave_up(mockcloud, capfd):
+    mockcloud.set_faults({'lost_answer': {'mode': 'late', 'delay_ms': 800}})
+    client = redis_client(mockcloud)
+    request = models.ModifySecurityIpsRequest(instance_id=REDIS, security_ip_group_name='office', modify_mode='Append', security_ips='10.0.0.1')
+    with pytest.raises(Exception) as raised:  # the SDK wraps the read timeout in its own exception types
+        client.modify_security_ips_with_options(request, RuntimeOptions(read_timeout=200, autoretry=False))
+    assert 'timed out' in str(raised.value).lower()
+    assert office_ips(mockcloud) == ['10.0.0.1']
+    # The late answer then meets a closed connection: not a fake-cloud failure, nothing on stderr.
+    time.sleep(1.0)
+    assert 'Traceback' not in capfd.readouterr().err
+    assert mockcloud.requests()[0]['status'] == 200
+
+
+def test_lost_answer_rules_wait_for_an_authenticated_request_that_was_processed(mockcloud):
+    mockcloud.set_faults({'throttle': {'count': 1}, 'lost_answer': {'count': 2, 'mode': 'bad_gateway'}})
+    with pytest.raises(ClientException) as raised:
+        describe(redis_client(mockcloud, secret='wrong'))
+    assert raised.value.code == 'SignatureDoesNotMatch'
+    # Throttled, so never processed: the lost answer is still pending.
+    assert append_raw(mockcloud, '10.0.0.1').status_code == 400
+    assert mockcloud.faults()['lost_answer'][0]['count'] == 2
+    assert [append_raw(mockcloud, ip).status_code for ip in ('10.0.0.1', '10.0.0.2', '10.0.0.3')] == [502, 502, 200]
+    assert [(record['fault'], record['status']) for record in mockcloud.requests()] == [
+        (None, 400), ('throttle', 400), ('lost_answer', 200), ('lost_answer', 200), (None, 200)]
+    assert office_ips(mockcloud) == ['10.0.0.1', '10.0.0.2', '10.0.0.3']
+
+
+def test_lost_answer_rules_from_the_seed_and_the_control_endpoint(mockcloud):
+    mockcloud.reset({'alibaba': {'redis_instances': {REDIS: {}}},
+                     'faults': {'lost_answer': [{'mode': 'late', 'delay_ms': 10, 'count': 2}, {'mode': 'reset', 'cloud': 'huawei'}]}})
+    assert mockcloud.faults()['lost_answer'] == [
+        {'action': None, 'cloud': None, 'count': 2, 'delay_ms': 10, 'mode': 'late', 'resource_id': None},
+        {'action': None, 'cloud': 'huawei', 'count': 1, 'delay_ms': None, 'mode': 'reset', 'resource_id': None}]
+    posted = requests.post(mockcloud.url + '/_mock/faults', json={'lost_answer': {'mode': 'bad_gateway', 'action': 'ShowJobInfo'}}, timeout=30)
+    assert posted.json()['lost_answer'][-1] == {'action': 'ShowJobInfo', 'cloud': None, 'count': 1, 'delay_ms': None, 'mode': 'bad_gateway',
+                                                'resource_id': None}
+    state = mockcloud.state()
+    with MockCloud(state) as copied:
+        assert copied.faults()['lost_answer'] == state['faults']['lost_answer']
+
+
+@pytest.mark.parametrize('rule, message', [
+    ({}, 'mode must be one of bad_gateway, reset, late'),
+    ({'mode': 'slow'}, 'mode must be one of'),
+    ({'mode': 'late'}, 'delay_ms must be a non-negative number'),
+    ({'mode': 'late', 'delay_ms': -1}, 'delay_ms must be a non-negative number'),
+    ({'mode': 'late', 'delay_ms': '100'}, 'delay_ms must be a non-negative number'),
+    ({'mode': 'late', 'delay_ms': True}, 'delay_ms must be a non-negative number'),
+    ({'mode': 'reset', 'delay_ms': 100}, 'delay_ms applies to mode late only'),
+    ({'mode': 'reset', 'count': 0}, 'count must be a positive integer'),
+    ({'mode': 'reset', 'status': 502}, 'unknown key(s) status'),
+    ([{'mode': 'reset'}, 'reset'], 'faults.lost_answer[1] must be an object'),
+])
+def test_malformed_lost_answer_rules_are_refused_as_a_whole(mockcloud, rule, message):
+    before = mockcloud.faults()
+    with pytest.raises(SeedError) as raised:
+        mockcloud.set_faults({'throttle': {'count': 1}, 'lost_answer': rule})
+    assert message in str(raised.value)
+    assert mockcloud.faults() == before
+    refused = requests.post(mockcloud.url + '/_mock/faults', json={'throttle': {'count': 1}, 'lost_answer': rule}, timeout=30)
+    assert refused.status_code == 400 and message in refused.json()['error']
+    assert mockcloud.faults() == before

@@ -6,6 +6,7 @@
 """The fake cloud as a tool: control endpoint, request log, state file, seed validation,
 concurrent writers and the standalone CLI."""
 
+import datetime
 import json
 import os
 import pathlib
@@ -109,6 +110,37 @@ def test_concurrent_appends_are_all_kept(mockcloud):
     office = next(group for group in groups if group['name'] == 'office')
     assert sorted(office['ips']) == sorted('10.0.0.%d' % index for index in range(1, 9))
     assert mockcloud.count(action='ModifySecurityIps', status=200) == 8
+
+
+def test_latency_is_waited_out_in_parallel(mockcloud):
+    latency = 0.3
+    mockcloud.set_faults({'latency_ms': latency * 1000})
+    clients = [redis_client(mockcloud) for dummy in range(8)]
+    start_together = threading.Barrier(len(clients))
+    answers = []
+
+    def describe(client):
+        start_together.wait()
+        answers.append(client.describe_security_ips(models.DescribeSecurityIpsRequest(instance_id=REDIS)).status_code)
+
+    threads = [threading.Thread(target=describe, args=(client,)) for client in clients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert answers == [200] * 8
+
+    def moment(text):
+        return datetime.datetime.strptime(text, '%Y-%m-%dT%H:%M:%S.%fZ')
+
+    records = mockcloud.requests(action='DescribeSecurityIps')
+    spans = [(moment(record['time']), moment(record['answer_time'])) for record in records]
+    assert len(spans) == 8
+    # All eight were in the server at one moment, and none waited out more than its own
+    # latency: served one after another, the last would have waited about 8 x 0.3 s.
+    assert max(arrived for arrived, dummy in spans) < min(answered for dummy, answered in spans)
+    waits = [(answered - arrived).total_seconds() for arrived, answered in spans]
+    assert all(latency <= wait < 2 * latency for wait in waits), waits
 
 
 def test_log_file_and_state_file_never_hold_request_secrets(tmp_path):

@@ -39,13 +39,15 @@ def incomplete_signature(detail):
 class NonceStore(object):
     """Signature nonces seen within the clock-skew window, per AccessKey."""
 
-    def __init__(self, window_seconds):
-        self.window = window_seconds
+    def __init__(self, settings):
+        # The settings dict itself, so a clock skew changed at run time applies here too.
+        self.settings = settings
         self.seen = {}
 
     def use(self, access_key_id, nonce):
         now = time.monotonic()
-        for key in [key for key, when in self.seen.items() if now - when > 2 * self.window]:
+        window = self.settings['clock_skew_seconds']
+        for key in [key for key, when in self.seen.items() if now - when > 2 * window]:
             del self.seen[key]
         if (access_key_id, nonce) in self.seen:
             raise CloudError(400, 'SignatureNonceUsed', 'Specified signature nonce was used already.')
@@ -74,7 +76,7 @@ class AlibabaFrontend(object):
 
     def __init__(self, state, nonces):
         self.credentials = state['credentials']['alibaba']
-        self.skew = state['settings']['clock_skew_seconds']
+        self.settings = state['settings']
         self.nonces = nonces
         self.services = {version: service(state) for version, (dummy, dummy_host, service) in self.SERVICES.items()}
 
@@ -114,7 +116,7 @@ class AlibabaFrontend(object):
         moment = parse_utc(text, TIME_FORMAT)
         if moment is None:
             raise CloudError(400, 'InvalidTimeStamp.Format', 'Specified time stamp or date value is not well formatted.')
-        if not within_clock_skew(moment, self.skew):
+        if not within_clock_skew(moment, self.settings['clock_skew_seconds']):
             raise CloudError(400, 'InvalidTimeStamp.Expired', 'Specified time stamp or date value is expired.')
 
     @staticmethod

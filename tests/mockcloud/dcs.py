@@ -73,13 +73,17 @@ def validate_whitelist(groups, ip_limit):
     return result
 
 
-def merged_whitelist(current, added):
-    """AddIpWhitelist: IPs join an existing group of that name; unknown groups are appended."""
+def added_whitelist(current, added, reading):
+    """The whole whitelist after AddIpWhitelist, under one reading of its UNCONFIRMED semantics:
+    "merge" adds the IPs to an existing group of that name, "replace" makes them its whole
+    list; other groups stay as they are and unknown groups are appended in both readings."""
     result = [{'group_name': group['group_name'], 'ip_list': list(group['ip_list'])} for group in current]
     for group in added:
         target = next((candidate for candidate in result if candidate['group_name'] == group['group_name']), None)
         if target is None:
             result.append({'group_name': group['group_name'], 'ip_list': list(group['ip_list'])})
+        elif reading == 'replace':
+            target['ip_list'] = list(group['ip_list'])
         else:
             target['ip_list'] = merge_entries(target['ip_list'], group['ip_list'])
     return result
@@ -102,7 +106,8 @@ class DcsService(object):
     def __init__(self, state, take_job_failure):
         self.instances = state['huawei']['dcs_instances']
         self.jobs = state['huawei']['jobs']
-        self.job_statuses = state['settings']['dcs_job_statuses']
+        # The settings dict itself: readings changed at run time apply to the next request.
+        self.settings = state['settings']
         self.take_job_failure = take_job_failure
 
     def _instance(self, project_id, instance_id):
@@ -137,7 +142,8 @@ class DcsService(object):
         if job['status'] in ('SUCCESS', 'FAIL'):
             return
         job['observations'] += 1
-        status = self.job_statuses[min(job['observations'], len(self.job_statuses)) - 1]
+        statuses = self.settings['dcs_job_statuses']
+        status = statuses[min(job['observations'], len(statuses)) - 1]
         if status == 'SUCCESS':
             status = self._finish_job(job)
             job['end_time'] = epoch_millis_text()
@@ -154,7 +160,9 @@ class DcsService(object):
         change = job['change']
         try:
             if change['mode'] == 'add':
-                groups = validate_whitelist(merged_whitelist(instance['whitelist'], change['whitelist']), instance['whitelist_ip_limit_num'])
+                # The reading in force when the job finishes decides, as it decides what the job does.
+                combined = added_whitelist(instance['whitelist'], change['whitelist'], self.settings['dcs_add_whitelist'])
+                groups = validate_whitelist(combined, instance['whitelist_ip_limit_num'])
             else:
                 groups = validate_whitelist(change['whitelist'], instance['whitelist_ip_limit_num'])
         except CloudError as error:
@@ -214,13 +222,15 @@ class DcsService(object):
         added = validate_whitelist(body['whitelist'], instance['whitelist_ip_limit_num'])
         if not added:
             raise invalid('whitelist', 'at least one group is required')
-        validate_whitelist(merged_whitelist(instance['whitelist'], added), instance['whitelist_ip_limit_num'])
+        validate_whitelist(added_whitelist(instance['whitelist'], added, self.settings['dcs_add_whitelist']), instance['whitelist_ip_limit_num'])
         self._require_running(instance)
         return self._new_job(project_id, instance_id, {'mode': 'add', 'enable_whitelist': None, 'whitelist': added}, call)
 
     def show_job_info(self, project_id, job_id, query, body, call):
         job = self.jobs.get(job_id)
-        if job is None or job['project_id'] != project_id:
+        # With dcs_jobs_visible false the job API does not know whitelist jobs (every job here is
+        # one) and answers as for an unknown id; the jobs still progress on whitelist reads.
+        if job is None or job['project_id'] != project_id or not self.settings['dcs_jobs_visible']:
             raise CloudError(400, 'DCS.4070', 'Invalid job ID %s.' % job_id)
         call.resource_id = job['instance_id']
         self._observe_job(job)

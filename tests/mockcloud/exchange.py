@@ -37,11 +37,18 @@ class HttpRequest(object):
         return parse_qsl(self.query_string, keep_blank_values=True)
 
 
+def utc_now_precise():
+    """Log timestamps, e.g. 2026-11-23T09:54:13.123456Z."""
+    return datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%S.%fZ')
+
+
 class Call(object):
     """What one API request was, as the request log records it."""
 
     def __init__(self, request, cloud):
-        self.time = datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%S.%fZ')
+        self.time = utc_now_precise()
+        # When the answer was ready (after any latency); a late lost answer leaves delay_ms later.
+        self.answer_time = None
         self.cloud = cloud
         self.method = request.method
         self.path = request.path
@@ -55,6 +62,7 @@ class Call(object):
         self.access_key_id = None
         self.signature_method = None
         self.fault = None
+        self.lost_answer_mode = None
         self.status = None
         self.error_code = None
         # Front-end working data, not logged: every parameter as received, and the response format.
@@ -73,6 +81,7 @@ class Call(object):
         return {
             'seq': sequence,
             'time': self.time,
+            'answer_time': self.answer_time,
             'cloud': self.cloud,
             'product': self.product,
             'action': self.action,
@@ -89,4 +98,5 @@ class Call(object):
             'access_key_id': self.access_key_id,
             'signature_method': self.signature_method,
             'fault': self.fault,
+            'lost_answer_mode': self.lost_answer_mode,
         }

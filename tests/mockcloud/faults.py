@@ -3,19 +3,29 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""Fault injection: latency, and consumable counters for throttling, 5xx and connection resets.
+"""Fault injection: latency, and consumable counters for throttling, 5xx, connection resets and
+lost answers.
 
 Every counter is consumed by the requests it matches, so a test that seeds "throttle the
 next 2 ModifySecurityIps calls" sees exactly two throttled calls and then normal service.
+Throttling, 5xx and resets refuse a request before it is processed; a lost answer lets the
+request take effect and then keeps its answer from the client, which is what makes a
+client's retry dangerous.
 """
 
 import copy
 
 from .errors import SeedError
 
-COUNTED_KINDS = ('connection_reset', 'throttle', 'server_error')
+# Kinds that refuse a request unprocessed, in the order they win when several match.
+REFUSING_KINDS = ('connection_reset', 'throttle', 'server_error')
+COUNTED_KINDS = REFUSING_KINDS + ('lost_answer',)
 MATCH_KEYS = ('cloud', 'action', 'resource_id')
+# Rule keys beyond the match keys and count, per kind.
+EXTRA_KEYS = {'server_error': ('status',), 'lost_answer': ('mode', 'delay_ms')}
 SERVER_ERROR_STATUSES = (500, 503)
+# bad_gateway: a load balancer's 502 page; reset: a TCP reset; late: the real answer after delay_ms.
+LOST_ANSWER_MODES = ('bad_gateway', 'reset', 'late')
 
 
 def _as_rule_list(value, kind):
@@ -28,7 +38,7 @@ def _as_rule_list(value, kind):
         where = 'faults.%s[%d]' % (kind, index)
         if not isinstance(rule, dict):
             raise SeedError('%s must be an object' % where)
-        allowed = MATCH_KEYS + ('count', 'status') if kind == 'server_error' else MATCH_KEYS + ('count',)
+        allowed = MATCH_KEYS + ('count',) + EXTRA_KEYS.get(kind, ())
         unknown = sorted(set(rule) - set(allowed))
         if unknown:
             raise SeedError('%s: unknown key(s) %s' % (where, ', '.join(unknown)))
@@ -42,8 +52,22 @@ def _as_rule_list(value, kind):
             if status is not None and status not in SERVER_ERROR_STATUSES:
                 raise SeedError('%s.status must be 500 or 503' % where)
             normalised['status'] = status
+        if kind == 'lost_answer':
+            normalised.update(_lost_answer_fields(rule, where))
         rules.append(normalised)
     return rules
+
+
+def _lost_answer_fields(rule, where):
+    mode = rule.get('mode')
+    if mode not in LOST_ANSWER_MODES:
+        raise SeedError('%s.mode must be one of %s' % (where, ', '.join(LOST_ANSWER_MODES)))
+    if mode == 'late':
+        return {'mode': mode, 'delay_ms': _milliseconds(rule.get('delay_ms'), where + '.delay_ms')}
+    # null is accepted so that to_dict() output seeds again.
+    if rule.get('delay_ms') is not None:
+        raise SeedError('%s.delay_ms applies to mode late only' % where)
+    return {'mode': mode, 'delay_ms': None}
 
 
 def _latency_rules(value):
@@ -127,12 +151,20 @@ class FaultPlan(object):
         return total / 1000.0
 
     def take(self, request):
-        """Consume the first matching counter; returns (kind, rule) or None.
+        """Consume the first matching rule that refuses the request; returns (kind, rule) or None.
 
         ``request`` has the keys cloud, action and resource_id. Connection resets win over
         throttling, throttling over server errors.
         """
-        for kind in COUNTED_KINDS:
+        return self._take(REFUSING_KINDS, request)
+
+    def take_lost_answer(self, request):
+        """Consume the first matching lost_answer rule once the request has been processed; returns the rule or None."""
+        taken = self._take(('lost_answer',), request)
+        return taken[1] if taken is not None else None
+
+    def _take(self, kinds, request):
+        for kind in kinds:
             for rule in self.rules[kind]:
                 if _matches(rule, request):
                     rule['count'] -= 1

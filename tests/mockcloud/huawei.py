@@ -38,7 +38,7 @@ class HuaweiFrontend(object):
 
     def __init__(self, state, take_job_failure):
         self.credentials = state['credentials']['huawei']
-        self.skew = state['settings']['clock_skew_seconds']
+        self.settings = state['settings']
         self.dcs = DcsService(state, take_job_failure)
 
     def parse(self, request, call):
@@ -78,7 +78,7 @@ class HuaweiFrontend(object):
         moment = parse_utc(sdk_date, SDK_DATE_FORMAT)
         if moment is None:
             raise iam_error('X-Sdk-Date is missing or not in the form YYYYMMDDTHHMMSSZ.')
-        if not within_clock_skew(moment, self.skew):
+        if not within_clock_skew(moment, self.settings['clock_skew_seconds']):
             raise iam_error('the request has expired: X-Sdk-Date is more than 15 minutes from the server time.')
         credential = self.credentials.get(fields['Access'])
         if credential is None:

@@ -11,7 +11,7 @@ import re
 from .errors import CloudError, invalid_parameter
 from .ipv4 import merge_entries, parse_entry, remove_entries
 from .rpcparams import paginate, required
-from .state import read_status
+from .state import SYSTEM_GROUP_NAMES, is_system_group, read_status, set_system
 
 PRODUCT = 'R-kvstore'
 VERSION = '2015-01-01'
@@ -24,8 +24,6 @@ DEFAULT_PAGE_SIZE = 30
 MAX_PAGE_SIZE = 50
 GROUP_NAME = re.compile(r'^[a-z][a-z0-9_]{0,30}[a-z0-9]$')
 SECURITY_GROUP_ID = re.compile(r'^sg-[A-Za-z0-9]+$')
-# Groups that DMS/DAS/DTS create when the user authorises them; Terraform skips them by name.
-SYSTEM_GROUP_NAMES = frozenset(['ali_dms_group', 'hdm_security_ips'])
 MODIFY_MODES = ('Cover', 'Append', 'Delete')
 
 
@@ -35,6 +33,12 @@ def _instance_not_found():
 
 def _incorrect_state():
     return CloudError(403, 'IncorrectDBInstanceState', 'Current DB instance state does not support this operation.')
+
+
+def _supports_security_groups(instance):
+    """Binding ECS security groups needs Redis 4.0 or later."""
+    major = instance['engine_version'].split('.')[0]
+    return not major.isdigit() or int(major) >= 4
 
 
 class RedisService(object):
@@ -52,6 +56,7 @@ class RedisService(object):
 
     def __init__(self, state):
         self.instances = state['alibaba']['redis_instances']
+        self.settings = state['settings']
 
     def _instance(self, params, name='InstanceId'):
         instance_id = required(params, name)
@@ -98,7 +103,8 @@ class RedisService(object):
         dummy, instance = self._instance(params)
         groups = instance['security_ip_groups']
         group = next((candidate for candidate in groups if candidate['name'] == group_name), None)
-        if group_name in SYSTEM_GROUP_NAMES or (group is not None and group['attribute'] == 'hidden'):
+        # Hidden groups the user created are the user's; only the ones DMS/DAS made (or a seed marks) are refused.
+        if group_name in SYSTEM_GROUP_NAMES or (group is not None and is_system_group(group)):
             raise CloudError(403, 'OperationDenied.SystemGroup', 'The whitelist group %s is a system group and cannot be modified.' % group_name)
         self._require_writable(instance)
 
@@ -107,6 +113,9 @@ class RedisService(object):
             result = merge_entries([], entries)
         elif mode == 'Append':
             result = merge_entries(current, entries)
+        elif self.settings['redis_delete_mode'] == 'group':
+            # The other reading of "Delete": the named group goes, whatever entries were listed.
+            result = []
         else:
             result = remove_entries(current, entries)
         if len(result) > MAX_IPS_PER_GROUP:
@@ -114,15 +123,19 @@ class RedisService(object):
                              % (MAX_IPS_PER_GROUP, len(result)))
 
         if not result:
-            # Chosen reading of an UNCONFIRMED fact: a Delete that empties a group removes the group.
+            # Default reading of an UNCONFIRMED fact: a Delete that empties a group removes the group.
             if group is not None:
                 groups.remove(group)
-        elif group is None:
-            groups.append({'name': group_name, 'attribute': attribute or '', 'ips': result})
         else:
-            group['ips'] = result
-            if attribute is not None:
-                group['attribute'] = attribute
+            if group is None:
+                group = {'name': group_name, 'attribute': attribute or '', 'ips': result}
+                groups.append(group)
+            else:
+                group['ips'] = result
+                if attribute is not None:
+                    group['attribute'] = attribute
+            # Whatever the API writes is a user group, hidden or not.
+            set_system(group, False)
         self._after_write(instance)
         return {}
 
@@ -134,17 +147,28 @@ class RedisService(object):
         ]}}
 
     def modify_security_group_configuration(self, params, call):
-        required(params, 'DBInstanceId')
+        # The codes of this action's own error table, checked from the most basic mistake on:
+        # parameters left out, then an empty instance id, then the security group ids, then the instance.
+        for name in ('DBInstanceId', 'SecurityGroupId'):
+            if name not in params:
+                raise CloudError(404, 'MissingParameter', 'The input parameter "%s" that is mandatory for processing this request is not supplied.'
+                                 % name)
+        if params['DBInstanceId'] == '':
+            raise CloudError(400, 'MissingInstanceId', 'The instance ID is mandatory for this action.')
         group_ids = []
         for group_id in required(params, 'SecurityGroupId').split(','):
             group_id = group_id.strip()
             if not SECURITY_GROUP_ID.match(group_id):
-                raise CloudError(400, 'InvalidSecurityGroupId.Malformed', 'Specified security group ID "%s" is not valid.' % group_id)
+                raise CloudError(400, 'InvalidParam', 'The specified security group ID "%s" is not valid.' % group_id)
             if group_id not in group_ids:
                 group_ids.append(group_id)
         if len(group_ids) > MAX_SECURITY_GROUPS:
-            raise CloudError(400, 'InvalidSecurityGroupId.Count', 'At most %d security groups can be bound to an instance.' % MAX_SECURITY_GROUPS)
+            raise CloudError(403, 'AssociatedEcsSecurityGroupId.QuotaExceed', 'At most %d ECS security groups can be associated with an instance.'
+                             % MAX_SECURITY_GROUPS)
         dummy, instance = self._instance(params, 'DBInstanceId')
+        if not _supports_security_groups(instance):
+            raise CloudError(400, 'EngineNotSupported', 'The engine version %s of this instance does not support ECS security groups.'
+                             % instance['engine_version'])
         self._require_writable(instance)
         instance['security_group_ids'] = group_ids
         self._after_write(instance)

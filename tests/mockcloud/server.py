@@ -17,14 +17,18 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from .alibaba import AlibabaFrontend, NonceStore
 from .errors import CloudError, SeedError
-from .exchange import Call, HttpRequest
+from .exchange import Call, HttpRequest, utc_now_precise
 from .faults import FaultPlan
 from .huawei import HuaweiFrontend
-from .state import DCS_STATUSES, REDIS_STATUSES, normalise_seed, write_json_atomically
+from .state import DCS_STATUSES, REDIS_STATUSES, normalise_seed, normalise_settings, write_json_atomically
 
 CONTROL_PREFIX = '/_mock'
 LOG_FIELDS = frozenset(['cloud', 'product', 'action', 'method', 'path', 'status', 'error_code', 'write', 'resource_id', 'job_id',
-                        'access_key_id', 'signature_method', 'fault'])
+                        'access_key_id', 'signature_method', 'fault', 'lost_answer_mode'])
+# What a load balancer in front of the API answers when its backend's answer is lost: not JSON,
+# and none of the vendor's headers, so a client cannot mistake it for an API error.
+BAD_GATEWAY_PAGE = (b'<html><head><title>502 Bad Gateway</title></head>'
+                    b'<body><h1>502 Bad Gateway</h1><p>The upstream server sent no valid answer.</p></body></html>')
 
 
 class RequestLog(object):
@@ -51,6 +55,17 @@ class RequestLog(object):
 
 def _json_response(status, document):
     return status, [('Content-Type', 'application/json')], json.dumps(document, sort_keys=True).encode('utf-8')
+
+
+def _lost_answer(rule, response):
+    """What the client gets instead of ``response``: None resets the connection. Called
+    without the lock, so the other requests go on while a late answer waits."""
+    if rule['mode'] == 'reset':
+        return None
+    if rule['mode'] == 'bad_gateway':
+        return 502, [('Content-Type', 'text/html')], BAD_GATEWAY_PAGE
+    time.sleep(rule['delay_ms'] / 1000.0)
+    return response
 
 
 def _request_filters(query_pairs):
@@ -153,7 +168,7 @@ class MockCloud(object):
         with self._lock:
             self._state = state
             self._faults = faults
-            self._alibaba = AlibabaFrontend(state, NonceStore(state['settings']['clock_skew_seconds']))
+            self._alibaba = AlibabaFrontend(state, NonceStore(state['settings']))
             self._huawei = HuaweiFrontend(state, faults.take_job_failure)
             self._log.records = []
             self._save_state()
@@ -162,6 +177,23 @@ class MockCloud(object):
         """Merge a fault document (README "Faults"): latency replaces, counters add up."""
         with self._lock:
             self._faults.update(faults, lambda settings: self._mark_busy(self._state, settings))
+
+    def settings(self):
+        """A copy of the settings (README "Settings"), vendor readings included."""
+        with self._lock:
+            return copy.deepcopy(self._state['settings'])
+
+    def set_settings(self, changes):
+        """Change some settings at run time; returns all of them. Raises SeedError, changing
+        nothing, when ``changes`` is not a valid partial settings object."""
+        with self._lock:
+            settings = self._state['settings']
+            updated = normalise_settings(changes, settings)
+            # In place: the services read this very dict on every request.
+            settings.clear()
+            settings.update(updated)
+            self._save_state()
+            return copy.deepcopy(settings)
 
     def clear_faults(self):
         with self._lock:
@@ -213,13 +245,18 @@ class MockCloud(object):
         if delay:
             time.sleep(delay)
         with self._lock:
-            response = self._answer(frontend, request, call, parse_error)
+            response, lost = self._answer(frontend, request, call, parse_error)
+            call.answer_time = utc_now_precise()
             self._log.append(call)
             if call.write and call.status is not None and call.status < 300:
                 self._save_state()
+        if lost is not None:
+            return _lost_answer(lost, response)
         return response
 
     def _answer(self, frontend, request, call, parse_error):
+        """The real answer (None for a connection reset), and the lost_answer rule that keeps it from the client, if any."""
+        processed = False
         try:
             if parse_error is not None:
                 raise parse_error
@@ -228,8 +265,9 @@ class MockCloud(object):
             if fault is not None:
                 call.fault = fault[0]
                 if fault[0] == 'connection_reset':
-                    return None
+                    return None, None
                 raise frontend.fault_error(*fault)
+            processed = True
             status, document = frontend.dispatch(call)
             response = frontend.render(call, status, document)
         except CloudError as error:
@@ -242,10 +280,15 @@ class MockCloud(object):
             call.error_code = error.code
             response = frontend.render_error(call, error)
         call.status = response[0]
-        return response
+        # Matched after processing, so resource_id is known also for CreateIpControl and ShowJobInfo.
+        lost = self._faults.take_lost_answer(call.match_keys()) if processed else None
+        if lost is not None:
+            call.fault = 'lost_answer'
+            call.lost_answer_mode = lost['mode']
+        return response, lost
 
     def handle_control(self, request):
-        """The unsigned control endpoint: state, reset, request log and faults."""
+        """The unsigned control endpoint: state, reset, request log, faults and settings."""
         route = (request.method, request.path.rstrip('/'))
         try:
             body = json.loads(request.body.decode('utf-8')) if request.body else None
@@ -269,6 +312,10 @@ class MockCloud(object):
             if route == ('DELETE', CONTROL_PREFIX + '/faults'):
                 self.clear_faults()
                 return _json_response(200, self.faults())
+            if route == ('GET', CONTROL_PREFIX + '/settings'):
+                return _json_response(200, self.settings())
+            if route == ('POST', CONTROL_PREFIX + '/settings'):
+                return _json_response(200, self.set_settings(body if body is not None else {}))
         except ValueError as error:
             return _json_response(400, {'error': str(error)})
         return _json_response(404, {'error': 'no control route %s %s' % route})
@@ -314,14 +361,18 @@ class _Handler(BaseHTTPRequestHandler):
             self._reset_connection()
             return
         status, headers, payload = response
-        self.send_response(status)
-        for name, value in headers:
-            self.send_header(name, value)
-        if status != 204:
-            self.send_header('Content-Length', str(len(payload)))
-        self.end_headers()
-        if status != 204:
-            self.wfile.write(payload)
+        try:
+            self.send_response(status)
+            for name, value in headers:
+                self.send_header(name, value)
+            if status != 204:
+                self.send_header('Content-Length', str(len(payload)))
+            self.end_headers()
+            if status != 204:
+                self.wfile.write(payload)
+        except ConnectionError:
+            # The client gave up (typically on a late answer): nothing to report, the log has the request.
+            self.close_connection = True
 
     def _reset_connection(self):
         # SO_LINGER with a zero timeout makes close() send a TCP RST instead of a FIN.

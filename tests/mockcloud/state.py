@@ -41,6 +41,18 @@ DEFAULT_SETTINGS = {
     'clock_skew_seconds': 900,
     # Status a DCS async job reports on its 1st, 2nd, ... observation; it stays on the last one.
     'dcs_job_statuses': ['INIT', 'RUNNING', 'SUCCESS'],
+    # Readings of vendor facts the docs leave open (README "Settings"): what POST .../whitelist-async
+    # does to an existing group of the same name,
+    'dcs_add_whitelist': 'merge',
+    # whether ShowJobInfo knows whitelist jobs at all,
+    'dcs_jobs_visible': True,
+    # and whether ModifyMode=Delete removes the listed entries or the whole group.
+    'redis_delete_mode': 'entries',
+}
+# The values each reading may take.
+SETTING_CHOICES = {
+    'dcs_add_whitelist': ('merge', 'replace'),
+    'redis_delete_mode': ('entries', 'group'),
 }
 
 REDIS_STATUSES = frozenset([
@@ -51,6 +63,8 @@ DCS_STATUSES = frozenset(['CREATING', 'CREATEFAILED', 'RUNNING', 'ERROR', 'RESTA
 JOB_STATUSES = frozenset(['INIT', 'RUNNING', 'SUCCESS', 'FAIL'])
 IP_CONTROL_TYPES = frozenset(['ALLOW', 'REFUSE'])
 STAGE_NAMES = frozenset(['RELEASE', 'PRE', 'TEST'])
+# Redis whitelist groups that DMS/DAS create when the user authorises them; Terraform skips them by name.
+SYSTEM_GROUP_NAMES = frozenset(['ali_dms_group', 'hdm_security_ips'])
 
 
 def utc_now_text():
@@ -69,6 +83,24 @@ def read_status(instance):
         instance['busy_reads'] -= 1
         return instance['busy_status']
     return instance['status']
+
+
+def implied_system(name, attribute):
+    """Whether a seeded Redis group that does not say is a system group: the DMS/DAS names, and hidden groups."""
+    return name in SYSTEM_GROUP_NAMES or attribute == 'hidden'
+
+
+def is_system_group(group):
+    return group.get('system', implied_system(group['name'], group['attribute']))
+
+
+def set_system(group, system):
+    """Store the flag only where name and attribute do not imply it, so groups that never needed
+    it keep the shape state documents had before the flag existed."""
+    if system == implied_system(group['name'], group['attribute']):
+        group.pop('system', None)
+    else:
+        group['system'] = system
 
 
 def _require_mapping(value, where):
@@ -136,12 +168,20 @@ def _redis_instance(instance_id, record, where):
                                                 where + '.security_ip_groups')):
         group_where = '%s.security_ip_groups[%d]' % (where, index)
         group = _require_mapping(group, group_where)
-        _reject_unknown(group, ('name', 'attribute', 'ips'), group_where)
-        groups.append({
+        _reject_unknown(group, ('name', 'attribute', 'ips', 'system'), group_where)
+        normalised = {
             'name': _string(group.get('name'), group_where + '.name'),
             'attribute': _string(group.get('attribute', ''), group_where + '.attribute'),
             'ips': _strings(group.get('ips'), group_where + '.ips'),
-        })
+        }
+        system = group.get('system')
+        if system is not None:
+            if not isinstance(system, bool):
+                raise SeedError('%s.system must be true or false' % group_where)
+            if not system and normalised['name'] in SYSTEM_GROUP_NAMES:
+                raise SeedError('%s.system: %s is always a system group' % (group_where, normalised['name']))
+            set_system(normalised, system)
+        groups.append(normalised)
     region = _string(record.get('region_id', DEFAULT_ALIBABA_REGION), where + '.region_id')
     return {
         'region_id': region,
@@ -247,10 +287,19 @@ def _dcs_job(dummy_id, record, where):
     }
 
 
-def _settings(value):
+def normalise_settings(value, current=None):
+    """``current`` (default: the defaults) with the settings given in ``value`` checked and applied;
+    returns a new dict. A seed's settings and a run-time change go through here alike."""
     value = _require_mapping(value, 'settings')
     _reject_unknown(value, DEFAULT_SETTINGS, 'settings')
-    settings = copy.deepcopy(DEFAULT_SETTINGS)
+    settings = copy.deepcopy(DEFAULT_SETTINGS if current is None else current)
+    for name, choices in SETTING_CHOICES.items():
+        if name in value:
+            settings[name] = _string(value[name], 'settings.' + name, choices)
+    if 'dcs_jobs_visible' in value:
+        if not isinstance(value['dcs_jobs_visible'], bool):
+            raise SeedError('settings.dcs_jobs_visible must be true or false')
+        settings['dcs_jobs_visible'] = value['dcs_jobs_visible']
     if 'clock_skew_seconds' in value:
         settings['clock_skew_seconds'] = _count(value['clock_skew_seconds'], 'settings.clock_skew_seconds')
     if 'dcs_job_statuses' in value:
@@ -294,7 +343,7 @@ def normalise_seed(seed):
             cloud: _credentials(credentials[cloud] if cloud in credentials else DEFAULT_CREDENTIALS[cloud], 'credentials.' + cloud)
             for cloud in ('alibaba', 'huawei')
         },
-        'settings': _settings(seed.get('settings')),
+        'settings': normalise_settings(seed.get('settings')),
         'alibaba': {
             'redis_instances': _records(alibaba, 'redis_instances', 'alibaba', _redis_instance),
             'ip_controls': _records(alibaba, 'ip_controls', 'alibaba', _ip_control),
