@@ -35,6 +35,7 @@ options:
   region:
     description:
       - Region ID, for example V(cn-hangzhou). Sent as C(RegionId) and used to pick the regional endpoint.
+      - At most 64 lowercase letters, digits and hyphens.
       - Falls back to the profile's C(region_id), then E(ALIBABA_CLOUD_REGION_ID), E(ALICLOUD_REGION) or E(ALICLOUD_REGION_ID).
       - Required unless O(endpoint) is set.
     type: str
@@ -50,7 +51,9 @@ options:
     description:
       - Full URL of the API endpoint, with scheme, for example V(https://r-kvstore-vpc.cn-shanghai.aliyuncs.com).
       - Overrides the regional endpoint derived from O(region); use it for VPC endpoints or a local test server
-        (plain V(http://) is accepted for that).
+        (plain V(http://) is accepted for that; to a host other than loopback it draws a warning, since the
+        requests then travel in clear text).
+      - Only C(scheme://host[:port]); a path, query, user or password, or a port outside 1-65535 is refused.
     type: str
 requirements:
   - requests

@@ -12,11 +12,12 @@ from collections import namedtuple
 
 from ansible_collections.ipguard.cloud.plugins.module_utils.errors import (
     ApiError, AuthError, InstanceBusyError, InvalidParameterError, NotFoundError, ServerError,
-    ThrottledError, TransportError, ValidationError, redact)
+    ThrottledError, ValidationError, redact)
 from ansible_collections.ipguard.cloud.plugins.module_utils.retries import RetryPolicy
 from ansible_collections.ipguard.cloud.plugins.module_utils.signing import acs3_sign, encode_query
 from ansible_collections.ipguard.cloud.plugins.module_utils.transport import (
-    HttpClient, SignedApiClient, connection_argument_spec, parse_endpoint, require_requests, retry_after_seconds)
+    HttpClient, SignedApiClient, check_retries, cleartext_warning, connection_argument_spec, parse_endpoint, require_requests,
+    retry_after_seconds)
 
 AlicloudProduct = namedtuple('AlicloudProduct', ['label', 'version', 'regional_host', 'central_host', 'central_regions'])
 
@@ -40,6 +41,7 @@ APIGATEWAY = AlicloudProduct(
 )
 
 REGION_PATTERN = re.compile(r'^[a-z]{2,}(-[a-z0-9]+)+$')
+MAX_REGION_LENGTH = 64
 
 ALICLOUD_ENV = {
     'access_key_id': ('ALIBABA_CLOUD_ACCESS_KEY_ID', 'ALICLOUD_ACCESS_KEY', 'ALICLOUD_ACCESS_KEY_ID'),
@@ -144,8 +146,9 @@ def resolve_credentials(params, environ=None):
 
 def alicloud_endpoint(product, region, endpoint=None):
     """The base URL for ``product``: the ``endpoint`` option if set, else the regional host."""
-    if region is not None and not REGION_PATTERN.match(region):
-        raise ValidationError('region %r is not a valid Alibaba Cloud region id (for example cn-hangzhou)' % region)
+    if region is not None and not (len(region) <= MAX_REGION_LENGTH and REGION_PATTERN.fullmatch(region)):
+        raise ValidationError('region %r is not a valid Alibaba Cloud region id: use at most %d lowercase letters, digits and '
+                              'hyphens, for example cn-hangzhou' % (region, MAX_REGION_LENGTH))
     if endpoint:
         return parse_endpoint(endpoint)
     if not region:
@@ -198,23 +201,20 @@ class AlicloudClient(SignedApiClient):
     def secrets(self):
         return [self.credentials.access_key_secret, self.credentials.security_token]
 
-    def call(self, action, params=None, write=False, idempotent=True):
+    def call(self, action, params=None, write=False, idempotent=True, overwrite=False):
         """Call ``action`` with ``params`` (``None`` values dropped); return the decoded JSON answer.
 
-        ``idempotent=False`` marks a write that must not be sent twice (see RetryPolicy.run).
+        Reads are retried on throttling, 5xx and connection errors. A ``write`` goes through
+        ``send_write``: ``idempotent=False`` marks a write that must never be sent twice (it
+        would create a second item), ``overwrite=True`` one whose body was planned from a read.
         """
         query = dict((key, value) for key, value in (params or {}).items() if value is not None)
         if self.credentials.region:
             query.setdefault('RegionId', self.credentials.region)
-        try:
-            data = self.retry_policy.run(lambda: self._attempt(action, query), idempotent=idempotent)
-        except (TransportError, ServerError) as error:
-            if idempotent:
-                raise
-            error.message = ('%s. %s may or may not have been applied; it is not repeated automatically since '
-                             'repeating it could apply it twice. Run the task again to converge.' % (error.message.rstrip('.'), action))
-            raise
-        if write and data.get('RequestId'):
+        if not write:
+            return self.retry_policy.run(lambda: self._attempt(action, query))
+        data = self.send_write(action, lambda: self._attempt(action, query), idempotent=idempotent, overwrite=overwrite)
+        if data.get('RequestId'):
             self.write_request_ids.append(data['RequestId'])
         return data
 
@@ -261,10 +261,14 @@ def alicloud_client(module, product):
         if secret:
             module.no_log_values.add(secret)
     endpoint = alicloud_endpoint(product, credentials.region, module.params.get('endpoint'))
+    warning = cleartext_warning(endpoint)
+    if warning:
+        module.warn(warning)
     return AlicloudClient(
         product=product,
         credentials=credentials,
         endpoint=endpoint,
-        http=HttpClient(timeout=module.params['timeout'], validate_certs=module.params['validate_certs']),
-        retry_policy=RetryPolicy(retries=module.params['retries']),
+        http=HttpClient(timeout=module.params['timeout'], validate_certs=module.params['validate_certs'],
+                        ca_bundle=module.params.get('ca_bundle')),
+        retry_policy=RetryPolicy(retries=check_retries(module.params['retries'])),
     )

@@ -11,9 +11,10 @@ An item is keyed by its ``app_id``; items without an ``app_id`` are keyed by the
 entries. Entries are canonical (see ``ipsets``) and each item's entries are kept sorted.
 """
 
+import re
 from collections import namedtuple
 
-from ansible_collections.ipguard.cloud.plugins.module_utils.errors import NotFoundError, ServerError, TransportError, ValidationError
+from ansible_collections.ipguard.cloud.plugins.module_utils.errors import NotFoundError, ValidationError
 from ansible_collections.ipguard.cloud.plugins.module_utils.ipsets import (
     APIGATEWAY_CONTROL_NAME, APIGATEWAY_CONTROL_NAME_RULE, APIGATEWAY_MAX_CIDRS_PER_ITEM, APIGATEWAY_MAX_ITEMS,
     normalize_ips, split_vendor_list, world_open_entries)
@@ -26,6 +27,11 @@ PAGE_SIZE = 100
 # SetIpControlApis / RemoveIpControlApis take at most 100 ApiIds, and RemoveIpControlPolicyItem
 # at most 100 PolicyItemIds, per call.
 MAX_IDS_PER_CALL = 100
+# Ids the user gives (IP control, app, API group and API ids): the API's own are 32 hex digits
+# (apps: decimal numbers); anything outside this set would change the meaning of the query or of
+# the ',' and ';' joined lists they are sent in.
+ID_PATTERN = re.compile(r'\A[A-Za-z0-9_-]{1,64}\Z')
+ID_RULE = '1 to 64 letters, digits, "-" and "_"'
 
 Control = namedtuple('Control', ['ip_control_id', 'name', 'type', 'description'])
 PolicyItem = namedtuple('PolicyItem', ['policy_item_id', 'app_id', 'cidrs'])
@@ -84,8 +90,15 @@ def control_diff(control, items, bindings=None):
 # --- validation ------------------------------------------------------------------------------
 
 def check_control_name(name):
-    if not APIGATEWAY_CONTROL_NAME.match(name):
+    if not (isinstance(name, str) and APIGATEWAY_CONTROL_NAME.fullmatch(name)):
         raise ValidationError('name %r is not a valid IP control name: use %s' % (name, APIGATEWAY_CONTROL_NAME_RULE))
+
+
+def check_id(option, value, what='id'):
+    """Return ``value``; raise ValidationError naming ``option`` unless it is a plausible API Gateway id."""
+    if not (isinstance(value, str) and ID_PATTERN.fullmatch(value)):
+        raise ValidationError('%s %r is not a valid %s: use %s' % (option, value, what, ID_RULE))
+    return value
 
 
 def check_description(description):
@@ -115,6 +128,8 @@ def desired_items(policies, control_type, allow_open=False):
         if not cidrs:
             raise ValidationError('%s is empty: every policy item needs at least one address or CIDR' % option)
         app_id = policy.get('app_id') or None
+        if app_id is not None:
+            check_id('policies[%d].app_id' % index, app_id, 'app id')
         if app_id is None:
             chunks = _chunks(cidrs, APIGATEWAY_MAX_CIDRS_PER_ITEM)
         else:
@@ -148,8 +163,16 @@ def desired_items(policies, control_type, allow_open=False):
 
 
 def desired_bindings(apis):
-    """The ``apis`` option as a set of ``Binding``."""
-    return frozenset(Binding(api['group_id'], api['api_id'], api.get('stage_name') or 'RELEASE') for api in apis)
+    """The ``apis`` option as a set of ``Binding``; raise ValidationError naming a bad id or stage."""
+    bindings = set()
+    for index, api in enumerate(apis):
+        for key in ('group_id', 'api_id'):
+            check_id('apis[%d].%s' % (index, key), api.get(key))
+        stage_name = api.get('stage_name') or 'RELEASE'
+        if stage_name not in STAGE_NAMES:
+            raise ValidationError('apis[%d].stage_name %r is not a stage: use one of %s' % (index, stage_name, ', '.join(STAGE_NAMES)))
+        bindings.add(Binding(api['group_id'], api['api_id'], stage_name))
+    return frozenset(bindings)
 
 
 # --- planning --------------------------------------------------------------------------------
@@ -372,27 +395,15 @@ def create_control(client, name, control_type, description, items):
 
 
 def add_item(client, ip_control_id, item):
-    """AddIpControlPolicyItem without ever adding the item twice; returns its id.
+    """AddIpControlPolicyItem; returns the new item's id.
 
-    Adding is not idempotent, so a failed attempt is not simply repeated: after a 5xx or a
-    connection error the items are read first, and an item with this content means the attempt
-    landed. After a timeout the request may still be applied later, so nothing is repeated.
+    Adding is not idempotent: a failed attempt is never repeated here. The module plans again
+    from a fresh read of the items (RetryPolicy.converge), where an item that did land is found;
+    after a timeout the add is not sent again in this run at all, since it may still land.
     """
-    policy = client.retry_policy
-    attempt = 0
-    while True:
-        try:
-            return client.call('AddIpControlPolicyItem', {
-                'IpControlId': ip_control_id, 'CidrIp': ';'.join(item.cidrs), 'AppId': item.app_id},
-                write=True, idempotent=False).get('PolicyItemId')
-        except (TransportError, ServerError) as error:
-            if getattr(error, 'in_flight', False) or attempt >= policy.retries:
-                raise
-            attempt += 1
-            policy.sleep(policy.delay(attempt, error))
-        for existing in list_items(client, ip_control_id):
-            if item_content(existing) == item_content(item):
-                return existing.policy_item_id
+    return client.call('AddIpControlPolicyItem', {
+        'IpControlId': ip_control_id, 'CidrIp': ';'.join(item.cidrs), 'AppId': item.app_id},
+        write=True, idempotent=False).get('PolicyItemId')
 
 
 def apply_items(client, ip_control_id, plan):
@@ -401,12 +412,12 @@ def apply_items(client, ip_control_id, plan):
     ModifyIpControlPolicyItem replaces the whole item and clears an omitted AppId, so the
     replacement's AppId is always sent. Removals go last, in as few calls as the API allows,
     so that a control never loses protection before its new items exist. Items are added with
-    ``add_item``, which never adds one twice.
+    ``add_item``, which never sends an add twice.
     """
     for dummy, new in plan.to_modify:
         client.call('ModifyIpControlPolicyItem', {
             'IpControlId': ip_control_id, 'PolicyItemId': new.policy_item_id,
-            'CidrIp': ';'.join(new.cidrs), 'AppId': new.app_id}, write=True)
+            'CidrIp': ';'.join(new.cidrs), 'AppId': new.app_id}, write=True, overwrite=True)
     new_ids = [add_item(client, ip_control_id, item) for item in plan.to_add]
     removed_ids = [item.policy_item_id for item in plan.to_remove]
     for chunk in _chunks(removed_ids, MAX_IDS_PER_CALL):

@@ -12,7 +12,7 @@ API wrappers, input validation and the pure planning and read-back checks shared
 import re
 from collections import namedtuple
 
-from ansible_collections.ipguard.cloud.plugins.module_utils.errors import ConflictError, NotFoundError, ValidationError
+from ansible_collections.ipguard.cloud.plugins.module_utils.errors import ChangeUndoneError, ConflictError, NotFoundError, ValidationError
 from ansible_collections.ipguard.cloud.plugins.module_utils.ipsets import (
     ALICLOUD_REDIS, check_group_name, check_group_size, normalize_ips, sorted_entries, split_vendor_list, world_open_entries)
 from ansible_collections.ipguard.cloud.plugins.module_utils.planner import plan_group
@@ -20,7 +20,10 @@ from ansible_collections.ipguard.cloud.plugins.module_utils.retries import wait_
 
 HIDDEN = 'hidden'
 NORMAL = 'Normal'
-SECURITY_GROUP_ID = re.compile(r'^sg-[A-Za-z0-9]+$')
+SECURITY_GROUP_ID = re.compile(r'sg-[A-Za-z0-9]{1,61}')
+# Instance ids go into a query parameter: letters, digits, '-' and '_' only, so that nothing
+# (a comma, a newline) can smuggle in a second value.
+INSTANCE_ID = re.compile(r'[A-Za-z0-9][A-Za-z0-9_-]{1,63}')
 MAX_SECURITY_GROUPS = 10
 
 
@@ -83,7 +86,7 @@ WhitelistRequest = namedtuple('WhitelistRequest', ['instance_id', 'group_name', 
 
 
 def check_instance_id(instance_id):
-    if not instance_id or not instance_id.strip() or instance_id != instance_id.strip():
+    if not isinstance(instance_id, str) or not INSTANCE_ID.fullmatch(instance_id):
         raise ValidationError('instance_id %r is not a Redis instance ID (for example r-bp1zxszhcgatnx1234)' % (instance_id,))
 
 
@@ -122,7 +125,7 @@ def check_not_world_open(group_name, offenders):
 Write = namedtuple('Write', ['mode', 'entries', 'attribute'])
 
 
-class WhitelistPlan(namedtuple('WhitelistPlan', ['group', 'attribute_before', 'attribute_after', 'writes'])):
+class WhitelistPlan(namedtuple('WhitelistPlan', ['instance_id', 'group', 'attribute_before', 'attribute_after', 'writes'])):
     """A GroupPlan for the managed group plus its attribute and the ModifySecurityIps calls to make."""
 
     __slots__ = ()
@@ -178,7 +181,7 @@ def plan_whitelist(request, groups):
         writes = []
     if writes and request.state == 'present' and not request.allow_open:
         check_not_world_open(request.group_name, world_open_entries(group.after))
-    return WhitelistPlan(group, attribute_before, attribute_after, writes)
+    return WhitelistPlan(request.instance_id, group, attribute_before, attribute_after, writes)
 
 
 def modify_security_ips(client, instance_id, group_name, write):
@@ -192,77 +195,82 @@ def modify_security_ips(client, instance_id, group_name, write):
     }, write=True)
 
 
-def check_readback(plan, first_groups, after_groups):
-    """Compare the groups read after the write with the plan.
+def check_readback(plan, after_groups):
+    """Compare the managed group read after the write with what this run changed.
 
-    Returns ``(problems, vanished)``: messages about anything that is not as planned, and the
-    entries a Delete dropped although they were not listed (to be re-added).
+    Returns ``(problems, warnings)``. Problems: what we added is missing, what we removed is
+    still there, the attribute is not as sent, or the group vanished although the plan kept
+    entries in it (the UNCONFIRMED reading of ModifyMode=Delete as "drop the group" looks like
+    this). Warnings: entries the plan kept that another writer removed meanwhile. Nothing is
+    ever put back: re-adding an entry that vanished could restore access somebody revoked.
+    Other groups are not looked at: Append, Delete and Cover change only the named group.
     """
     name = plan.group.name
-    write = plan.writes[0]
+    write = plan.writes[-1]
     found = find_group(after_groups, name)
     held = set(found.ips) if found else set()
     problems = []
-    vanished = []
-    if write.mode == 'Append':
-        missing = set(write.entries) - held
-        if missing:
-            problems.append('entries %s are missing from group %r after Append' % (', '.join(sorted_entries(missing)), name))
-    elif write.mode == 'Delete':
-        still_there = set(write.entries) & held
-        if still_there:
-            problems.append('entries %s are still in group %r after Delete' % (', '.join(sorted_entries(still_there)), name))
-        vanished = sorted_entries(set(plan.group.before) - set(write.entries) - held)
-    elif found is None or found.ips != plan.group.after:
-        problems.append('group %r holds %s after Cover instead of %s'
-                        % (name, ', '.join(found.ips) if found else 'nothing', ', '.join(plan.group.after)))
+    warnings = []
+    missing = set(plan.group.to_add) - held
+    if missing:
+        problems.append('entries %s are missing from group %r after ModifySecurityIps %s (another writer removed them meanwhile?); '
+                        'they were not added again' % (', '.join(sorted_entries(missing)), name, write.mode))
+    still_there = set(plan.group.to_remove) & held
+    if still_there:
+        problems.append('entries %s are still in group %r after ModifySecurityIps %s, so they still have access'
+                        % (', '.join(sorted_entries(still_there)), name, write.mode))
+    kept_but_gone = sorted_entries(set(plan.group.before or ()) & set(plan.group.after or ()) - held)
+    if kept_but_gone and found is None:
+        problems.append('group %r is gone after ModifySecurityIps %s, and with it %s, which this task did not remove (either '
+                        'ModifyMode=Delete drops the whole group, or another writer removed the group meanwhile). They were NOT '
+                        'added back, since that could restore access somebody revoked; add them with state=present if they '
+                        'should stay' % (name, write.mode, ', '.join(kept_but_gone)))
+    elif kept_but_gone:
+        warnings.append('Entries %s of group %r of %s were removed by another writer while this task changed the group; '
+                        'they were left out, not added back' % (', '.join(kept_but_gone), name, plan.instance_id))
     if write.attribute and found is not None and found.attribute != write.attribute:
         problems.append('group %r has attribute %r instead of %r' % (name, found.attribute, write.attribute))
-    before_others = dict((group.name, group) for group in first_groups if group.name != name)
-    after_others = dict((group.name, group) for group in after_groups if group.name != name)
-    for other in sorted(set(before_others) | set(after_others)):
-        if before_others.get(other) != after_others.get(other):
-            problems.append('group %r changed meanwhile (%s -> %s); it was left as found'
-                            % (other, _describe(before_others.get(other)), _describe(after_others.get(other))))
-    return problems, vanished
+    return problems, warnings
 
 
-def _describe(group):
-    if group is None:
-        return 'absent'
-    return '[%s]%s' % (', '.join(group.ips), ' hidden' if group.attribute == HIDDEN else '')
+AppliedWhitelist = namedtuple('AppliedWhitelist', ['plan', 'groups', 'warnings'])
 
 
-def apply_whitelist(client, request, plan, first_groups, wait, wait_timeout):
-    """Make the planned ModifySecurityIps calls, then read back and verify; return the groups read back."""
-    if wait:
-        wait_until_normal(client, request.instance_id, wait_timeout)
-    for write in plan.writes:
-        modify_security_ips(client, request.instance_id, request.group_name, write)
-    if wait:
-        wait_until_normal(client, request.instance_id, wait_timeout)
-    after_groups = describe_whitelist_groups(client, request.instance_id)
-    problems, vanished = check_readback(plan, first_groups, after_groups)
-    if vanished:
-        # The ModifyMode=Delete semantics are not documented for sure: if it dropped more than
-        # the listed entries, the dropped ones are put back before failing.
-        modify_security_ips(client, request.instance_id, request.group_name,
-                            Write('Append', tuple(vanished), HIDDEN if plan.attribute_after == HIDDEN else None))
+def apply_whitelist(client, request, plan, wait, wait_timeout):
+    """Make the planned ModifySecurityIps calls and verify them by a read-back; return an AppliedWhitelist.
+
+    Append and Delete are set operations on the server, and Cover (only for purge_ips) sends
+    exactly the user's entries; still, after a refusal or a lost answer nothing is replayed:
+    the group is read again and the change planned anew (RetryPolicy.converge).
+    """
+    def attempt(retry):
+        current = plan
+        if retry:
+            groups = describe_whitelist_groups(client, request.instance_id)
+            current = plan_whitelist(request, groups)
+            if not current.changed:
+                return AppliedWhitelist(current, groups, [])
         if wait:
             wait_until_normal(client, request.instance_id, wait_timeout)
-        problems.insert(0, 'ModifySecurityIps Delete removed entries that were not listed (%s); they were added back'
-                        % ', '.join(vanished))
-    if problems:
-        raise ConflictError('Group %r of %s is not as planned after the change: %s'
-                            % (request.group_name, request.instance_id, '; '.join(problems)))
-    return after_groups
+        for write in current.writes:
+            modify_security_ips(client, request.instance_id, request.group_name, write)
+        if wait:
+            wait_until_normal(client, request.instance_id, wait_timeout)
+        groups = describe_whitelist_groups(client, request.instance_id)
+        problems, warnings = check_readback(current, groups)
+        if problems:
+            raise ConflictError('Group %r of %s is not as planned after the change: %s'
+                                % (request.group_name, request.instance_id, '; '.join(problems)))
+        return AppliedWhitelist(current, groups, warnings)
+
+    return client.retry_policy.converge(attempt, client)
 
 
 # --- ECS security groups ------------------------------------------------------------------------
 
 def normalize_security_group_ids(values, option='security_group_ids'):
     """Validate security group IDs (every bad one named); return them de-duplicated and sorted."""
-    bad = [value for value in values if not isinstance(value, str) or not SECURITY_GROUP_ID.match(value)]
+    bad = [value for value in values if not isinstance(value, str) or not SECURITY_GROUP_ID.fullmatch(value)]
     if bad:
         raise ValidationError('Invalid entries in %s: %s (an ECS security group ID is "sg-" followed by letters and digits)'
                               % (option, ', '.join(repr(value) for value in bad)))
@@ -316,19 +324,57 @@ def security_groups_diff(plan):
     return {'before': {'security_group_ids': list(plan.before or ())}, 'after': {'security_group_ids': list(plan.after or ())}}
 
 
-def apply_security_groups(client, instance_id, plan, wait, wait_timeout):
-    """Replace the bound set (the API has no add/remove) and verify it; return the relations read back."""
-    if wait:
-        wait_until_normal(client, instance_id, wait_timeout)
-    # ModifySecurityGroupConfiguration names the instance DBInstanceId and replaces the whole set.
-    client.call('ModifySecurityGroupConfiguration', {'DBInstanceId': instance_id, 'SecurityGroupId': ','.join(plan.after)}, write=True)
-    if wait:
-        wait_until_normal(client, instance_id, wait_timeout)
-    relations = describe_security_groups(client, instance_id)
-    bound = set(relation['security_group_id'] for relation in relations)
-    missing = sorted(set(plan.after) - bound)
-    unexpected = sorted(bound - set(plan.after))
-    if missing or unexpected:
-        raise ConflictError('Security groups of %s are not as planned after ModifySecurityGroupConfiguration (someone else changed them?): '
-                            'missing %s; unexpected %s' % (instance_id, ', '.join(missing) or 'none', ', '.join(unexpected) or 'none'))
-    return relations
+def check_security_groups_readback(plan, bound):
+    """``(undone, warnings)`` of the bound set read after ModifySecurityGroupConfiguration.
+
+    ``undone`` is true when what this run bound is missing or what it unbound is back: another
+    writer's overwrite landed after ours. Groups this run kept that are gone are only warned
+    about: putting them back could restore access somebody revoked.
+    """
+    undone = bool(set(plan.to_add) - bound or set(plan.to_remove) & bound)
+    kept_but_gone = sorted(set(plan.before or ()) & set(plan.after or ()) - bound)
+    warnings = []
+    if kept_but_gone:
+        warnings.append('Security groups %s of %s were unbound by another writer while this task changed the bound set; '
+                        'they were left out, not bound again' % (', '.join(kept_but_gone), plan.name))
+    return undone, warnings
+
+
+AppliedSecurityGroups = namedtuple('AppliedSecurityGroups', ['plan', 'relations', 'warnings'])
+
+
+def apply_security_groups(client, request, plan, wait, wait_timeout):
+    """Replace the bound set (the API has no add/remove) and verify it; return an AppliedSecurityGroups.
+
+    ModifySecurityGroupConfiguration overwrites every binding, so each attempt sends a set
+    planned from a read made right before it (after waiting for the instance), never a copy
+    planned earlier; when another writer's overwrite undoes ours, the loop plans and writes
+    again (RetryPolicy.converge), a bounded number of times.
+    """
+    def attempt(retry):
+        if wait:
+            wait_until_normal(client, request.instance_id, wait_timeout)
+        current = plan
+        if retry or wait:
+            relations = describe_security_groups(client, request.instance_id)
+            current = plan_security_groups(request, [relation['security_group_id'] for relation in relations])
+            if not current.changed:
+                return AppliedSecurityGroups(current, relations, [])
+        # ModifySecurityGroupConfiguration names the instance DBInstanceId and replaces the whole set.
+        client.call('ModifySecurityGroupConfiguration', {'DBInstanceId': request.instance_id, 'SecurityGroupId': ','.join(current.after)},
+                    write=True, overwrite=True)
+        if wait:
+            wait_until_normal(client, request.instance_id, wait_timeout)
+        relations = describe_security_groups(client, request.instance_id)
+        bound = set(relation['security_group_id'] for relation in relations)
+        undone, warnings = check_security_groups_readback(current, bound)
+        if undone:
+            error = ChangeUndoneError(
+                'Security groups of %s are not as planned after ModifySecurityGroupConfiguration: another writer replaced the set. '
+                'Missing: %s; still bound: %s' % (request.instance_id, ', '.join(sorted(set(current.to_add) - bound)) or 'none',
+                                                  ', '.join(sorted(set(current.to_remove) & bound)) or 'none'))
+            error.write_action = 'ModifySecurityGroupConfiguration'
+            raise error
+        return AppliedSecurityGroups(current, relations, warnings)
+
+    return client.retry_policy.converge(attempt, client)

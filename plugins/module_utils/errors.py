@@ -17,6 +17,13 @@ class IpguardError(Exception):
     """
 
     retry_kind = None
+    # Set by the client on an error raised by a write call: ``write_action`` names the call,
+    # ``answer_lost`` says the write may have been applied although no answer says so, and
+    # ``replan`` asks the caller to read, plan and write again (RetryPolicy.converge) rather
+    # than fail: after a lost answer, or a refusal of an overwrite the client did not repeat.
+    write_action = None
+    answer_lost = False
+    replan = False
 
     def __init__(self, message, code=None, request_id=None, http_status=None, retry_after=None):
         super().__init__(message)
@@ -79,12 +86,33 @@ class TransportError(IpguardError):
     in_flight = False
 
 
+class PermanentTransportError(TransportError):
+    """A request that cannot succeed as it stands, so it is never retried.
+
+    The endpoint's TLS certificate did not verify, the CA bundle cannot be used, or the HTTP
+    library refused the URL, its scheme or a header before sending anything. No request reached
+    the API, so nothing may have been applied.
+    """
+
+    retry_kind = None
+
+
 class WaitTimeoutError(IpguardError):
     """A resource did not reach the wanted state within the allowed time."""
 
 
 class ConflictError(IpguardError):
     """What we read back differs from what we planned: somebody else changed it meanwhile."""
+
+
+class ChangeUndoneError(ConflictError):
+    """Our overwrite took effect and was then undone by another writer's overwrite.
+
+    The converge loop re-plans from a fresh read and writes again, a bounded number of times.
+    """
+
+    retry_kind = 'transient'
+    replan = True
 
 
 def redact(text, secrets):
@@ -106,13 +134,26 @@ def fail_kwargs(error, client=None):
 
     When ``client`` already made writes before the failure (a job that failed after its POST, a
     read-back that found a race), the task did change something: say so, with the request ids
-    of those writes, so the user can trace them.
+    of those writes, so the user can trace them. A write whose answer was lost and never
+    confirmed since counts as a change too, and the message says it may have been applied.
     """
-    result = {'msg': error.message}
+    message = error.message
+    lost = list(getattr(client, 'unconfirmed_writes', None) or [])
+    if lost:
+        message = '%s. %s' % (message.rstrip('.'), describe_unconfirmed_writes(lost))
+    result = {'msg': message}
     for key, value in (('error_code', error.code), ('request_id', error.request_id), ('http_status', error.http_status)):
         if value is not None:
             result[key] = value
     writes = list(getattr(client, 'write_request_ids', None) or [])
-    if writes:
+    if writes or lost or getattr(client, 'wrote', False):
         result.update(changed=True, request_ids=writes)
     return result
+
+
+def describe_unconfirmed_writes(lost):
+    """What to tell the user about writes sent whose answers were lost: ``lost`` holds (action, request id or None)."""
+    parts = ['%s (request id %s)' % (action, request_id) if request_id else '%s (no request id: the answer was lost)' % action
+             for action, request_id in lost]
+    return ('The answer to %s was lost: the write may have been applied. Nothing was repeated blindly; '
+            'run the task again to see the state and converge.' % ', '.join(parts))

@@ -17,7 +17,8 @@ from ansible_collections.ipguard.cloud.plugins.module_utils.errors import (
 from ansible_collections.ipguard.cloud.plugins.module_utils.retries import RetryPolicy
 from ansible_collections.ipguard.cloud.plugins.module_utils.signing import encode_query, huawei_sign
 from ansible_collections.ipguard.cloud.plugins.module_utils.transport import (
-    HttpClient, SignedApiClient, connection_argument_spec, parse_endpoint, require_requests, retry_after_seconds)
+    HttpClient, SignedApiClient, check_retries, cleartext_warning, connection_argument_spec, parse_endpoint, require_requests,
+    retry_after_seconds)
 
 HuaweiService = namedtuple('HuaweiService', ['label', 'host'])
 
@@ -26,6 +27,7 @@ DCS = HuaweiService(label='Huawei Cloud DCS', host='dcs.{region}.myhuaweicloud.c
 
 REGION_PATTERN = re.compile(r'^[a-z]{2,}(-[a-z0-9]+)+$')
 PROJECT_ID_PATTERN = re.compile(r'^[A-Za-z0-9_-]{1,64}$')
+MAX_REGION_LENGTH = 64
 
 JSON_CONTENT_TYPE = 'application/json;charset=UTF-8'
 
@@ -44,8 +46,9 @@ def huaweicloud_argument_spec():
 
 def huaweicloud_endpoint(service, region, endpoint=None):
     """The base URL for ``service``: the ``endpoint`` option if set, else the regional host."""
-    if region is not None and not REGION_PATTERN.match(region):
-        raise ValidationError('region %r is not a valid Huawei Cloud region id (for example cn-north-4)' % region)
+    if region is not None and not (len(region) <= MAX_REGION_LENGTH and REGION_PATTERN.fullmatch(region)):
+        raise ValidationError('region %r is not a valid Huawei Cloud region id: use at most %d lowercase letters, digits and '
+                              'hyphens, for example cn-north-4' % (region, MAX_REGION_LENGTH))
     if endpoint:
         return parse_endpoint(endpoint)
     if not region:
@@ -110,14 +113,23 @@ class HuaweiCloudClient(SignedApiClient):
     def secrets(self):
         return [self.secret_key, self.security_token]
 
-    def request(self, operation, method, path, body=None, query=None, write=False):
-        """Send ``method path`` (``operation`` names it in messages); return the decoded JSON or None."""
+    def request(self, operation, method, path, body=None, query=None, write=False, overwrite=False):
+        """Send ``method path`` (``operation`` names it in messages); return the decoded JSON or None.
+
+        A ``write`` goes through ``send_write`` (no blind repeat after a lost answer);
+        ``overwrite=True`` marks a body planned from a read (PUT whitelist), never repeated here.
+        """
         payload = json.dumps(body, separators=(',', ':'), sort_keys=True).encode('utf-8') if body is not None else b''
-        status, headers, data = self.retry_policy.run(lambda: self._attempt(operation, method, path, payload, query or {}))
-        if write:
-            request_id = headers.get('X-Request-Id')
-            if request_id:
-                self.write_request_ids.append(request_id)
+
+        def attempt():
+            return self._attempt(operation, method, path, payload, query or {})
+
+        if not write:
+            return self.retry_policy.run(attempt)[2]
+        dummy, headers, data = self.send_write(operation, attempt, overwrite=overwrite)
+        request_id = headers.get('X-Request-Id')
+        if request_id:
+            self.write_request_ids.append(request_id)
         return data
 
     def _attempt(self, operation, method, path, payload, query):
@@ -160,15 +172,20 @@ def huaweicloud_client(module, service):
         raise ValidationError(
             'Missing Huawei Cloud %s: set the option(s) or HUAWEICLOUD_SDK_AK, HUAWEICLOUD_SDK_SK and '
             'HUAWEICLOUD_SDK_PROJECT_ID' % ', '.join(missing))
-    if not PROJECT_ID_PATTERN.match(params['project_id']):
-        raise ValidationError('project_id %r is not a valid Huawei Cloud project id' % params['project_id'])
+    if not PROJECT_ID_PATTERN.fullmatch(params['project_id']):
+        raise ValidationError('project_id %r is not a valid Huawei Cloud project id: use 1 to 64 letters, digits, "-" and "_"'
+                              % params['project_id'])
+    endpoint = huaweicloud_endpoint(service, params.get('region'), params.get('endpoint'))
+    warning = cleartext_warning(endpoint)
+    if warning:
+        module.warn(warning)
     return HuaweiCloudClient(
         service=service,
         access_key=params['access_key'],
         secret_key=params['secret_key'],
         security_token=params.get('security_token'),
         project_id=params['project_id'],
-        endpoint=huaweicloud_endpoint(service, params.get('region'), params.get('endpoint')),
-        http=HttpClient(timeout=params['timeout'], validate_certs=params['validate_certs']),
-        retry_policy=RetryPolicy(retries=params['retries']),
+        endpoint=endpoint,
+        http=HttpClient(timeout=params['timeout'], validate_certs=params['validate_certs'], ca_bundle=params.get('ca_bundle')),
+        retry_policy=RetryPolicy(retries=check_retries(params['retries'])),
     )

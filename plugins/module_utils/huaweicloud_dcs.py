@@ -18,13 +18,13 @@ from collections import namedtuple
 from urllib.parse import quote
 
 from ansible_collections.ipguard.cloud.plugins.module_utils.errors import (
-    ApiError, ConflictError, ValidationError, WaitTimeoutError)
+    ApiError, ChangeUndoneError, ConflictError, IpguardError, ValidationError, WaitTimeoutError)
 from ansible_collections.ipguard.cloud.plugins.module_utils.ipsets import (
     HUAWEICLOUD_DCS, check_group_name, check_zero_address, normalize_ips, normalize_vendor_entry, sorted_entries)
 from ansible_collections.ipguard.cloud.plugins.module_utils.planner import plan_group
 from ansible_collections.ipguard.cloud.plugins.module_utils.retries import wait_until
 
-INSTANCE_ID_PATTERN = re.compile(r'^[A-Za-z0-9_-]{1,64}$')
+INSTANCE_ID_PATTERN = re.compile(r'[A-Za-z0-9_-]{1,64}')
 
 RUNNING = 'RUNNING'
 # ShowInstance states from which an instance never returns to RUNNING by itself (the set
@@ -37,9 +37,11 @@ NO_WHITELIST_API = ('this instance (or region) has no IP whitelist API: Redis 3.
                     'security groups instead. Its access is NOT restricted by a whitelist')
 # PUT .../whitelist replaces every group with what it is sent, and the API has no conditional
 # write: a writer that read before our PUT and writes after it sends our group back as it was,
-# undoing our change with no error on either side. After a PUT we look once more, this long after
-# the verified read-back, and fail loudly if our change is gone.
+# undoing our change with no error on either side. After a write we look once more, this long
+# (or SETTLE_ROUND_TRIPS of the slowest round trip seen, if longer) after the verified read,
+# and plan and write again if our change is gone.
 SETTLE_SECONDS = 2.0
+SETTLE_ROUND_TRIPS = 4
 OPEN_TO_VPC = 'open to every address that can reach the VPC'
 
 
@@ -72,6 +74,10 @@ class DcsWhitelist(namedtuple('DcsWhitelist', ['enabled', 'groups', 'ip_limit'])
         """The ``groups`` return value: every group with canonical entries, sorted by name."""
         return [group_result(group) for group in sorted(self.groups, key=lambda group: group.name)]
 
+    def content(self):
+        """What the whitelist allows, independent of how the API orders or spells it."""
+        return self.enabled, frozenset((group.name, group.entries) for group in self.groups)
+
     def __str__(self):
         return 'enable_whitelist=%s, groups: %s' % (
             self.enabled, '; '.join('%s=%s' % (group.name, ','.join(group.entries)) for group in self.groups) or 'none')
@@ -100,9 +106,8 @@ def validate_request(params):
         check_zero_address(HUAWEICLOUD_DCS, ips)
         if params['state'] == 'present' and not ips:
             raise ValidationError('ips is empty: state=present needs at least one entry (use state=absent to remove the group)')
-        if len(ips) > HUAWEICLOUD_DCS.max_entries_per_instance:
-            raise ValidationError('ips holds %d entries; %s allows at most %d per instance, across all groups'
-                                  % (len(ips), HUAWEICLOUD_DCS.label, HUAWEICLOUD_DCS.max_entries_per_instance))
+        # The per-instance entry limit is checked against the instance's own whitelist_ip_limit_num
+        # once the whitelist is read: support can raise it above the documented 20.
     if params['wait_timeout'] <= 0:
         raise ValidationError('wait_timeout must be a positive number of seconds, not %r' % (params['wait_timeout'],))
     return WhitelistRequest(
@@ -112,7 +117,7 @@ def validate_request(params):
 
 def check_instance_id(instance_id):
     """The instance id becomes part of the URL path, so only id characters are accepted."""
-    if not INSTANCE_ID_PATTERN.match(instance_id or ''):
+    if not isinstance(instance_id, str) or not INSTANCE_ID_PATTERN.fullmatch(instance_id):
         raise ValidationError('instance_id %r is not a valid DCS instance id' % (instance_id,))
 
 
@@ -142,7 +147,7 @@ def parse_whitelist(answer, instance_id):
     return DcsWhitelist(answer['enable_whitelist'], tuple(groups), parse_ip_limit(answer.get('whitelist_ip_limit_num')))
 
 
-class WhitelistPlan(namedtuple('WhitelistPlan', ['group', 'before', 'after', 'write', 'add_body', 'replace_body', 'warnings'])):
+class WhitelistPlan(namedtuple('WhitelistPlan', ['instance_id', 'group', 'before', 'after', 'write', 'add_body', 'replace_body', 'warnings'])):
     """The plan for the whole whitelist of one instance.
 
     ``group`` is the GroupPlan of the managed group; ``before`` and ``after`` are DcsWhitelists;
@@ -156,6 +161,10 @@ class WhitelistPlan(namedtuple('WhitelistPlan', ['group', 'before', 'after', 'wr
     @property
     def changed(self):
         return self.write is not None
+
+    def as_replace(self):
+        """The same change made with PUT whitelist."""
+        return self._replace(write='replace', add_body=None) if self.write == 'add' else self
 
     def diff(self):
         return self.group.diff(extra_before={'enable_whitelist': self.before.enabled},
@@ -181,7 +190,7 @@ def plan_whitelist(current, request):
         groups_after.append(DcsGroup(name, group_plan.after))
     after = DcsWhitelist(enabled_after, tuple(groups_after), current.ip_limit)
     if not group_plan.changed and enabled_after == current.enabled:
-        return WhitelistPlan(group_plan, current, current, None, None, None, [])
+        return WhitelistPlan(request.instance_id, group_plan, current, current, None, None, None, [])
 
     check_whitelist_limits(after, request.instance_id)
     check_opening(current, after, request)
@@ -196,11 +205,14 @@ def plan_whitelist(current, request):
         'enable_whitelist': after.enabled,
         'whitelist': [{'group_name': group.name, 'ip_list': list(group.ip_list)} for group in after.groups],
     }
-    additions_only = group_plan.to_add and not group_plan.to_remove and enabled_after == current.enabled and current.enabled
-    if additions_only:
+    # POST whitelist-async on an existing group may add to it or replace its list (the docs allow
+    # both readings), so it only ever creates a group; every other change is a PUT planned from a
+    # fresh read.
+    creates_group_only = group_plan.creates_group and enabled_after == current.enabled and current.enabled
+    if creates_group_only:
         add_body = {'whitelist': [{'group_name': name, 'ip_list': list(group_plan.to_add)}]}
-        return WhitelistPlan(group_plan, current, after, 'add', add_body, replace_body, warnings)
-    return WhitelistPlan(group_plan, current, after, 'replace', None, replace_body, warnings)
+        return WhitelistPlan(request.instance_id, group_plan, current, after, 'add', add_body, replace_body, warnings)
+    return WhitelistPlan(request.instance_id, group_plan, current, after, 'replace', None, replace_body, warnings)
 
 
 def check_whitelist_limits(whitelist, instance_id):
@@ -250,27 +262,14 @@ def change_persists(plan, seen):
     return set(plan.group.to_add) <= held and not set(plan.group.to_remove) & held
 
 
-def reflects_plan(plan, seen):
-    """Whether a whitelist read after the write shows the planned change.
-
-    After a POST (additive) the managed group may hold more than planned, if someone else added
-    to it meanwhile; it must still hold everything planned.
-    """
-    if seen.enabled != plan.after.enabled:
-        return False
-    held = seen.entries_of(plan.group.name)
-    if plan.group.after is None:
-        return held is None
-    if plan.write == 'add':
-        return held is not None and set(plan.group.after) <= set(held)
-    return held == plan.group.after
-
-
-def groups_changed_under_us(plan, seen):
-    """Names of the groups other than the managed one that differ from what was first read."""
-    names = set(group.name for group in plan.before.groups) | set(group.name for group in seen.groups)
-    names.discard(plan.group.name)
-    return sorted(name for name in names if plan.before.entries_of(name) != seen.entries_of(name))
+def change_undone(plan, seen, what):
+    """The ChangeUndoneError for a whitelist ``seen`` after our write that lacks our change."""
+    error = ChangeUndoneError(
+        'The change to group %r of DCS instance %s is not in its whitelist %s: another writer replaced the whole whitelist '
+        'with a copy read before our write (the DCS API has no conditional write). Planned: %s. Seen: %s.'
+        % (plan.group.name, plan.instance_id, what, plan.after, seen))
+    error.write_action = 'UpdateIpWhitelist' if plan.write == 'replace' else 'AddIpWhitelist'
+    return error
 
 
 AppliedChange = namedtuple('AppliedChange', ['plan', 'whitelist', 'job_ids'])
@@ -287,10 +286,20 @@ class DcsWhitelistApi:
         self.whitelist_path = '/v2/%s/instance/%s/whitelist' % (project, instance_id)
         self.instance_path = '/v2/%s/instances/%s' % (project, instance_id)
         self.jobs_path = '/v2/%s/jobs/' % project
+        # The slowest whitelist read or write seen, in seconds: another writer's read-to-write
+        # window is about one such round trip, so the confirmation read waits several of them.
+        self.slowest_round_trip = 0.0
+
+    def _timed(self, send):
+        started = time.monotonic()
+        try:
+            return send()
+        finally:
+            self.slowest_round_trip = max(self.slowest_round_trip, time.monotonic() - started)
 
     def read_whitelist(self):
         try:
-            answer = self.client.request('ShowIpWhitelist', 'GET', self.whitelist_path)
+            answer = self._timed(lambda: self.client.request('ShowIpWhitelist', 'GET', self.whitelist_path))
         except ApiError as error:
             # DCS.4133 is what an engine without whitelists answers; a 404 other than "no such
             # instance" (DCS.3022) means the URL itself is unknown in that region.
@@ -307,17 +316,6 @@ class DcsWhitelistApi:
             raise ApiError('DCS instance %s is %s and cannot accept whitelist changes' % (self.instance_id, status))
         return status
 
-    def confirm_change_persists(self, plan, delay):
-        """Read the whitelist again ``delay`` seconds on; raise ConflictError when our change was undone."""
-        time.sleep(delay)
-        seen = self.read_whitelist()
-        if not change_persists(plan, seen):
-            raise ConflictError(
-                'The change to group %r of DCS instance %s was undone within %ss of being verified: another writer replaced the '
-                'whole whitelist with a copy read before our write (the DCS API cannot refuse such a write). Planned: %s. Seen: %s. '
-                'Run the task again to reapply it, and keep to one writer per instance.' % (plan.group.name, self.instance_id, delay, plan.after, seen))
-        return seen
-
     def wait_until_running(self, timeout):
         """Poll the instance status until RUNNING; return True when it was not RUNNING at first."""
         polls = []
@@ -330,17 +328,22 @@ class DcsWhitelistApi:
         return len(polls) > 1
 
     def replace(self, body):
-        self.client.request('UpdateIpWhitelist', 'PUT', self.whitelist_path, body=body, write=True)
+        self._timed(lambda: self.client.request('UpdateIpWhitelist', 'PUT', self.whitelist_path, body=body, write=True, overwrite=True))
 
     def add(self, body):
-        """POST whitelist-async (AddIpWhitelist, additive); return the job id."""
-        answer = self.client.request('AddIpWhitelist', 'POST', self.whitelist_path + '-async', body=body, write=True)
+        """POST whitelist-async (AddIpWhitelist); return the job id."""
+        answer = self._timed(lambda: self.client.request('AddIpWhitelist', 'POST', self.whitelist_path + '-async', body=body, write=True))
         job_id = answer.get('job_id') if isinstance(answer, dict) else None
         if not isinstance(job_id, str) or not job_id:
             raise ApiError('Huawei Cloud DCS AddIpWhitelist on instance %s answered without a job_id' % self.instance_id)
         return job_id
 
     def wait_for_job(self, job_id, timeout):
+        """Poll ShowJobInfo until the job ends; return False when the job API does not know the job.
+
+        Whether whitelist jobs are visible at GET /jobs/{id} is not documented; when they are
+        not (DCS.4070, or a 404), the caller watches the whitelist itself instead.
+        """
         answers = []
 
         def read_job():
@@ -348,13 +351,25 @@ class DcsWhitelistApi:
             answers.append(answer if isinstance(answer, dict) else {})
             return answers[-1].get('status')
 
-        status = wait_until(read_job, lambda status: status in (JOB_SUCCESS, JOB_FAIL), timeout, 'DCS job %s' % job_id)
+        try:
+            status = wait_until(read_job, lambda status: status in (JOB_SUCCESS, JOB_FAIL), timeout, 'DCS job %s' % job_id)
+        except ApiError as error:
+            if error.code == 'DCS.4070' or error.http_status == 404:
+                return False
+            raise
         if status == JOB_FAIL:
             raise ApiError('DCS job %s (whitelist change of instance %s) failed: %s'
                            % (job_id, self.instance_id, answers[-1].get('fail_reason') or 'no reason given'))
+        return True
 
-    def wait_for_plan(self, plan, timeout):
-        """Read the whitelist until it shows ``plan``; raise ConflictError when it does not or other groups changed."""
+    def wait_for_change(self, plan, timeout):
+        """Read the whitelist until it shows our change; return what was read.
+
+        A whitelist that changed in some other way without showing ours means another writer's
+        overwrite landed after our write: ChangeUndoneError at once, so the caller plans again
+        instead of waiting out ``timeout``. A whitelist still as first read means our (async)
+        change has not landed yet: keep polling.
+        """
         seen = []
 
         def read():
@@ -362,20 +377,23 @@ class DcsWhitelistApi:
             return seen[-1]
 
         try:
-            wait_until(read, lambda whitelist: reflects_plan(plan, whitelist), timeout, 'the whitelist of instance %s' % self.instance_id)
+            wait_until(read, lambda whitelist: change_persists(plan, whitelist) or whitelist.content() != plan.before.content(), timeout,
+                       'the whitelist of instance %s to show the change' % self.instance_id)
         except WaitTimeoutError:
-            raise ConflictError('The whitelist of DCS instance %s did not show the planned change within %ss. Planned: %s. Seen: %s.%s'
-                                % (self.instance_id, timeout, plan.after, seen[-1], _changed_groups_text(plan, seen[-1])))
-        changed = groups_changed_under_us(plan, seen[-1])
-        if changed:
-            raise ConflictError('Groups of DCS instance %s other than %r changed while this module wrote: %s. They were left as '
-                                'they are now. Seen: %s' % (self.instance_id, plan.group.name, ', '.join(changed), seen[-1]))
+            raise ConflictError('The whitelist of DCS instance %s did not show the planned change within %ss. Planned: %s. Seen: %s.'
+                                % (self.instance_id, timeout, plan.after, seen[-1]))
+        if not change_persists(plan, seen[-1]):
+            raise change_undone(plan, seen[-1], 'right after the write')
         return seen[-1]
 
-
-def _changed_groups_text(plan, seen):
-    changed = groups_changed_under_us(plan, seen)
-    return ' Other groups changed meanwhile: %s.' % ', '.join(changed) if changed else ''
+    def confirm_change_persists(self, plan):
+        """Read the whitelist once more a little later; raise ChangeUndoneError when our change was undone."""
+        delay = max(SETTLE_SECONDS, SETTLE_ROUND_TRIPS * self.slowest_round_trip)
+        time.sleep(delay)
+        seen = self.read_whitelist()
+        if not change_persists(plan, seen):
+            raise change_undone(plan, seen, '%.1fs after it was verified' % delay)
+        return seen
 
 
 def is_missing_api(error):
@@ -386,31 +404,49 @@ def is_missing_api(error):
 def apply_whitelist_plan(api, plan, request, wait, wait_timeout):
     """Write ``plan``; with ``wait``, wait for the instance first and verify the result after.
 
-    Before a PUT (which sends every group back), and whenever the instance was not RUNNING at
-    first, the whitelist is read and planned again right before writing, so that a change another
-    writer made since our first read is kept rather than undone. After a PUT the change is
-    confirmed once more a little later (SETTLE_SECONDS). Returns an AppliedChange whose
-    ``whitelist`` is the verified state (or the planned one without ``wait``).
+    Every attempt is planned from a whitelist read right before its write (the first attempt
+    may use the module's first read when it only creates a group and the instance was
+    RUNNING), so a PUT never sends back a copy older than one round trip. After the write the
+    whitelist must show the change, and still show it a little later (another writer's PUT of
+    an older copy would undo it). A refusal, a lost answer or an undone change makes the
+    attempt start again from a fresh read (RetryPolicy.converge), a bounded number of times;
+    after a lost POST answer or a POST the region does not have, the change is made with PUT.
+    Returns an AppliedChange whose ``whitelist`` is the verified state (or the planned one
+    without ``wait``).
     """
-    if wait and (api.wait_until_running(wait_timeout) or plan.write == 'replace'):
-        plan = plan_whitelist(api.read_whitelist(), request)
-        if not plan.changed:
-            return AppliedChange(plan, plan.after, [])
     job_ids = []
-    if plan.write == 'add':
-        try:
-            job_ids.append(api.add(plan.add_body))
-        except ApiError as error:
-            if not is_missing_api(error):
-                raise
-            plan = plan._replace(write='replace', add_body=None)
-    if plan.write == 'replace':
-        api.replace(plan.replace_body)
-    if not wait:
-        return AppliedChange(plan, plan.after, job_ids)
-    for job_id in job_ids:
-        api.wait_for_job(job_id, wait_timeout)
-    verified = api.wait_for_plan(plan, wait_timeout)
-    if plan.write == 'replace':
-        verified = api.confirm_change_persists(plan, SETTLE_SECONDS)
-    return AppliedChange(plan, verified, job_ids)
+    use_put = []
+
+    def attempt(retry):
+        current = plan
+        waited = api.wait_until_running(wait_timeout) if wait else False
+        if retry or waited or current.write == 'replace' or use_put:
+            current = plan_whitelist(api.read_whitelist(), request)
+            if not current.changed:
+                return AppliedChange(current, current.after, job_ids)
+        if use_put:
+            current = current.as_replace()
+        if current.write == 'add':
+            try:
+                job_ids.append(api.add(current.add_body))
+            except IpguardError as error:
+                # After any failed POST the change is made with PUT: a lost answer means the
+                # POST may land later, and POSTing again would be a blind repeat.
+                use_put.append(True)
+                if not (isinstance(error, ApiError) and is_missing_api(error)):
+                    raise
+                current = plan_whitelist(api.read_whitelist(), request).as_replace()
+                if not current.changed:
+                    return AppliedChange(current, current.after, job_ids)
+        if current.write == 'replace':
+            api.replace(current.replace_body)
+        if not wait:
+            return AppliedChange(current, current.after, job_ids)
+        if current.write == 'add':
+            # Whatever happens next, a second POST could repeat a job that is still pending.
+            use_put.append(True)
+            api.wait_for_job(job_ids[-1], wait_timeout)
+        api.wait_for_change(current, wait_timeout)
+        return AppliedChange(current, api.confirm_change_persists(current), job_ids)
+
+    return api.client.retry_policy.converge(attempt, api.client)

@@ -159,22 +159,23 @@ ALICLOUD_REDIS = ProviderRules(
     max_entries_per_group=1000,
     max_entries_per_instance=None,
     max_groups=None,
-    group_name_pattern=re.compile(r'^[a-z][a-z0-9_]{0,30}[a-z0-9]$'),
+    group_name_pattern=re.compile(r'\A[a-z][a-z0-9_]{0,30}[a-z0-9]\Z'),
     group_name_rule='2-32 characters of lowercase letters, digits and underscores, starting with a letter and ending with a letter or digit',
     reserved_groups=frozenset(['ali_dms_group', 'hdm_security_ips']),
     zero_address_forbidden=False,
 )
 
 # Huawei DCS UpdateIpWhitelist: at most 4 groups; names longer than four characters, starting with a
-# letter, of letters, digits, '-' and '_'; at most whitelist_ip_limit_num (20 unless the API says
-# otherwise) entries per instance across all groups; no 0.0.0.0 address part.
+# letter, of letters, digits, '-' and '_' (capped here at 64 characters: the docs give no upper
+# bound); at most whitelist_ip_limit_num (20 unless the API says otherwise) entries per instance
+# across all groups; no 0.0.0.0 address part.
 HUAWEICLOUD_DCS = ProviderRules(
     label='Huawei Cloud DCS',
     max_entries_per_group=None,
     max_entries_per_instance=20,
     max_groups=4,
-    group_name_pattern=re.compile(r'^[A-Za-z][A-Za-z0-9_-]{4,}$'),
-    group_name_rule='at least 5 characters of letters, digits, "-" and "_", starting with a letter',
+    group_name_pattern=re.compile(r'\A[A-Za-z][A-Za-z0-9_-]{4,63}\Z'),
+    group_name_rule='5 to 64 characters of letters, digits, "-" and "_", starting with a letter',
     reserved_groups=frozenset(),
     zero_address_forbidden=True,
 )
@@ -183,7 +184,7 @@ HUAWEICLOUD_DCS = ProviderRules(
 # and a control holds at most 100 policy items.
 APIGATEWAY_MAX_CIDRS_PER_ITEM = 10
 APIGATEWAY_MAX_ITEMS = 100
-APIGATEWAY_CONTROL_NAME = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_]{3,49}$')
+APIGATEWAY_CONTROL_NAME = re.compile(r'\A[A-Za-z0-9][A-Za-z0-9_]{3,49}\Z')
 APIGATEWAY_CONTROL_NAME_RULE = '4-50 characters of letters, digits and underscores, not starting with an underscore'
 
 
@@ -191,7 +192,7 @@ def check_group_name(rules, name):
     """Raise ValidationError when ``name`` breaks the provider's group-name rule or is reserved."""
     if name in rules.reserved_groups:
         raise ValidationError('group %r is a system group of %s and is never modified by this collection' % (name, rules.label))
-    if rules.group_name_pattern is not None and not rules.group_name_pattern.match(name or ''):
+    if rules.group_name_pattern is not None and not (isinstance(name, str) and rules.group_name_pattern.fullmatch(name)):
         raise ValidationError('group_name %r is not valid for %s: use %s' % (name, rules.label, rules.group_name_rule))
 
 

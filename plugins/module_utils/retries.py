@@ -48,29 +48,74 @@ class RetryPolicy:
             jittered = max(jittered, float(error.retry_after))
         return jittered
 
-    def run(self, attempt_fn, on_retry=None, idempotent=True):
+    def run(self, attempt_fn, on_retry=None, idempotent=True, max_retries=None):
         """Call ``attempt_fn()`` until it succeeds, a non-retryable error occurs, or retries run out.
 
         ``attempt_fn`` must build, sign and send the request itself, so every try carries a fresh
         timestamp and nonce. ``on_retry(attempt, error, delay)`` is told about each retry.
 
-        A call that is not ``idempotent`` (one that would create a second item if repeated) is only
-        repeated after answers saying it was refused unprocessed (throttling, busy instance): after
-        a timeout, a reset or a 5xx it may have been applied, and repeating it could apply it twice.
+        A call that is not ``idempotent`` (a write) is only repeated after answers saying it was
+        refused unprocessed (throttling, busy instance): after a timeout, a reset or a 5xx it may
+        have been applied, and only a fresh read can tell (see ``converge``). ``max_retries``
+        lowers the bound for one call (0: a single attempt).
         """
+        limit = self.retries if max_retries is None else min(max_retries, self.retries)
         attempt = 0
         while True:
             try:
                 return attempt_fn()
             except IpguardError as error:
                 refused_unprocessed = isinstance(error, (ThrottledError, InstanceBusyError))
-                if error.retry_kind is None or attempt >= self.retries or not (idempotent or refused_unprocessed):
+                if error.retry_kind is None or not (idempotent or refused_unprocessed):
+                    raise
+                if attempt >= limit:
+                    if max_retries is None:
+                        note_retries_exhausted(error, attempt)
                     raise
                 attempt += 1
                 pause = self.delay(attempt, error)
                 if on_retry is not None:
                     on_retry(attempt, error, pause)
                 self.sleep(pause)
+
+    def converge(self, attempt_fn, client=None):
+        """Run ``attempt_fn(retry)`` (read, plan, write, verify) until it returns; return its result.
+
+        ``retry`` is 0 on the first attempt. A write whose answer was lost (timeout, reset, 5xx),
+        an overwrite that was refused (throttling, busy instance), or a change another writer
+        undid (ChangeUndoneError) is never replayed: errors marked ``replan`` make
+        ``attempt_fn`` run again after a backoff, from a fresh read and a new plan, so a write
+        that did land is not sent twice and an overwrite never carries a body planned from an
+        old read. Bounded by ``retries``. A successful attempt settles the lost answers of
+        earlier ones (``client.unconfirmed_writes``).
+        """
+        retry = 0
+        while True:
+            try:
+                result = attempt_fn(retry)
+            except IpguardError as error:
+                if not error.replan:
+                    raise
+                if retry >= self.retries:
+                    note_retries_exhausted(error, retry, replanned=True)
+                    raise
+                retry += 1
+                self.sleep(self.delay(retry, error))
+                continue
+            if client is not None:
+                del client.unconfirmed_writes[:]
+            return result
+
+
+def note_retries_exhausted(error, retries_made, replanned=False):
+    """Say in ``error``'s message that it is final because the retries ran out, and how many were made."""
+    if retries_made == 0:
+        note = 'no retry was allowed (retries: 0)'
+    else:
+        note = 'gave up after %d %s' % (retries_made, 'retries' if retries_made != 1 else 'retry')
+        if replanned:
+            note += ', each planned again from a fresh read'
+    error.message = '%s (%s)' % (error.message.rstrip('.'), note)
 
 
 def wait_until(read_fn, is_ready, timeout, what, interval=2.0, max_interval=10.0,

@@ -27,7 +27,7 @@ extends_documentation_fragment:
 options:
   ip_control_id:
     description:
-      - ID of the IP control.
+      - ID of the IP control, 1 to 64 letters, digits, C(-) and C(_) (the API's ids are 32 hexadecimal digits).
       - When both O(ip_control_id) and O(name) are given, the id finds the control and a different O(name)
         renames it.
       - A control is only created when it is looked up by O(name); an O(ip_control_id) that does not exist
@@ -76,6 +76,7 @@ options:
           - On a V(REFUSE) control the API silently ignores an app_id, so the module refuses it rather than
             let a playbook suggest that the item only refuses one app.
           - Each app_id may appear in one item only.
+          - 1 to 64 letters, digits, C(-) and C(_) (API Gateway app ids are numbers).
         type: str
   purge_policies:
     description:
@@ -110,12 +111,12 @@ options:
     suboptions:
       group_id:
         description:
-          - ID of the API group.
+          - ID of the API group, 1 to 64 letters, digits, C(-) and C(_).
         type: str
         required: true
       api_id:
         description:
-          - ID of the API.
+          - ID of the API, 1 to 64 letters, digits, C(-) and C(_).
         type: str
         required: true
       stage_name:
@@ -257,7 +258,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.ipguard.cloud.plugins.module_utils.alicloud import APIGATEWAY, alicloud_argument_spec, alicloud_client
 from ansible_collections.ipguard.cloud.plugins.module_utils.alicloud_apigateway import (
     CONTROL_TYPES, PURGE_ALL, PURGE_SCOPES, STAGE_NAMES, Control, apply_bindings, apply_items, apply_items_plan, check_control_name,
-    check_description, control_diff, control_result, create_control, desired_bindings, desired_items, find_control,
+    check_description, check_id, control_diff, control_result, create_control, desired_bindings, desired_items, find_control,
     list_bindings, list_items, plan_bindings, plan_items)
 from ansible_collections.ipguard.cloud.plugins.module_utils.errors import (
     IpguardError, NotFoundError, ValidationError, fail_kwargs)
@@ -291,6 +292,8 @@ def argument_spec():
 
 def validate(params):
     """Every check that needs no API call; returns the desired items (or None) and bindings (or None)."""
+    if params['ip_control_id'] is not None:
+        check_id('ip_control_id', params['ip_control_id'], 'IP control id')
     if params['name'] is not None:
         check_control_name(params['name'])
     check_description(params['description'])
@@ -303,10 +306,6 @@ def validate(params):
         items = desired_items(params['policies'], params['ip_control_type'], params['allow_open'])
     bindings = None
     if params['apis'] is not None:
-        for index, api in enumerate(params['apis']):
-            for key in ('group_id', 'api_id'):
-                if not api[key] or ',' in api[key]:
-                    raise ValidationError('apis[%d].%s %r is not a valid id' % (index, key, api[key]))
         bindings = desired_bindings(params['apis'])
     return items, bindings
 
@@ -417,7 +416,10 @@ def main():
     try:
         desired, bindings = validate(module.params)
         client = alicloud_client(module, APIGATEWAY)
-        result = run(module, client, desired, bindings)
+        # A refused write, or one whose answer was lost, is not replayed: the whole control is read
+        # and planned again, so what did land is not sent twice.
+        result = client.retry_policy.converge(lambda retry: run(module, client, desired, bindings), client)
+        result['changed'] = client.wrote if not module.check_mode else result['changed']
     except IpguardError as error:
         module.fail_json(**fail_kwargs(error, client))
     module.exit_json(**result)

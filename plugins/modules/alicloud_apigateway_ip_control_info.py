@@ -21,7 +21,7 @@ extends_documentation_fragment:
 options:
   ip_control_id:
     description:
-      - Only the control with this ID.
+      - Only the control with this ID (1 to 64 letters, digits, C(-) and C(_)).
     type: str
   name:
     description:
@@ -107,7 +107,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.ipguard.cloud.plugins.module_utils.alicloud import APIGATEWAY, alicloud_argument_spec, alicloud_client
 from ansible_collections.ipguard.cloud.plugins.module_utils.alicloud_apigateway import (
-    check_control_name, control_result, list_bindings, list_controls, list_items)
+    check_control_name, check_id, control_result, list_bindings, list_controls, list_items)
 from ansible_collections.ipguard.cloud.plugins.module_utils.errors import IpguardError, fail_kwargs
 
 
@@ -123,6 +123,8 @@ def argument_spec():
 
 def run(module):
     params = module.params
+    if params['ip_control_id'] is not None:
+        check_id('ip_control_id', params['ip_control_id'], 'IP control id')
     if params['name'] is not None:
         check_control_name(params['name'])
     client = alicloud_client(module, APIGATEWAY)

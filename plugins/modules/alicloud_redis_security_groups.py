@@ -55,6 +55,10 @@ notes:
   - Unbinding every security group would need an empty C(SecurityGroupId), which the API marks as required; whether it is
     accepted is not documented, so such a change is refused. Keep at least one group bound.
   - Busy-instance errors and throttling are retried with backoff, see O(retries).
+  - C(ModifySecurityGroupConfiguration) replaces the whole bound set, so each write sends a set planned from a read made right
+    before it. After a refusal, a lost answer, or a read-back showing that another writer's overwrite undid this change,
+    the set is read again and planned anew, never replayed. Groups this task kept that another writer unbound meanwhile
+    are warned about, never bound again.
   - In check mode the returned RV(security_group_ids) are the planned ones.
 seealso:
   - module: ipguard.cloud.alicloud_redis_security_groups_info
@@ -136,11 +140,13 @@ def main():
         bound = [relation['security_group_id'] for relation in describe_security_groups(client, request.instance_id)]
         plan = plan_security_groups(request, bound)
         if plan.changed and not module.check_mode:
-            bound = [relation['security_group_id']
-                     for relation in apply_security_groups(client, request.instance_id, plan, module.params['wait'], module.params['wait_timeout'])]
+            applied = apply_security_groups(client, request, plan, module.params['wait'], module.params['wait_timeout'])
+            bound = [relation['security_group_id'] for relation in applied.relations]
+            for warning in applied.warnings:
+                module.warn(warning)
         else:
             bound = list(plan.after or ())
-        result = dict(changed=plan.changed, security_group_ids=bound, request_ids=list(client.write_request_ids))
+        result = dict(changed=plan.changed and (module.check_mode or client.wrote), security_group_ids=bound, request_ids=list(client.write_request_ids))
         if module._diff:
             result['diff'] = security_groups_diff(plan)
         module.exit_json(**result)

@@ -76,15 +76,26 @@ options:
     type: bool
     default: false
 notes:
-  - The documentation of C(ModifyMode=Delete) is ambiguous (remove the listed entries, or delete the group). This module
-    reads it as removing the listed entries, the group disappearing when it becomes empty. After every write the groups are
-    read back once; if a Delete dropped entries that were not listed, they are added back and the task fails naming them.
-    The task also fails when the group is not as planned or another group changed meanwhile (somebody else was writing);
-    changes made by others are reported, never undone.
+  - Entries are added with C(ModifyMode=Append) and removed with C(ModifyMode=Delete), set operations on the server, so
+    concurrent runs that add or remove different entries all keep their changes. C(ModifyMode=Cover) is only used with
+    O(purge_ips=true).
+  - The documentation of C(ModifyMode=Delete) is ambiguous (remove the listed entries, or delete the group). The module is
+    safe under both readings. After every write the managed group is read back once, and only what this task changed is
+    checked. Entries this task added that are missing, or removed entries that are still there, fail the task. Entries
+    the task kept that vanished are never added back, since that could restore access somebody revoked. If they vanished
+    because another writer removed them, the task warns. If the whole group vanished (what a group-dropping
+    C(ModifyMode=Delete) would do), the task fails and names them.
+  - Other groups are never read back or judged; changes other writers make to them are not conflicts.
+  - A write that is throttled or refused by a busy instance, or whose answer is lost (a timeout, a reset connection, a 5xx),
+    is never simply sent again. The group is read again first and the change is planned anew from what it holds, so a
+    write that landed is not repeated. When even that read fails, the task fails with C(changed=true), and the message
+    says that the write may have been applied.
   - Whether C(ModifyMode=Append) and C(ModifyMode=Cover) keep C(SecurityIpGroupAttribute) when it is not sent is not
     documented, so with O(hidden=true) every write that keeps the group sends C(SecurityIpGroupAttribute=hidden). Hiding a
     group without adding entries re-sends the entries it holds with C(ModifyMode=Append), which changes nothing else.
   - Busy-instance errors (C(IncorrectDBInstanceState) and similar) and throttling are retried with backoff, see O(retries).
+  - A user-created hidden group (O(hidden=true)) is written like any other group; groups that DMS, DAS or DTS create are
+    refused by the API itself.
   - In check mode the returned RV(whitelist) and RV(groups) are the planned state.
 seealso:
   - module: ipguard.cloud.alicloud_redis_whitelist_info
@@ -216,13 +227,19 @@ def main():
         client = alicloud_client(module, REDIS)
         groups = describe_whitelist_groups(client, request.instance_id)
         plan = plan_whitelist(request, groups)
+        changed = plan.changed
         if plan.changed and not module.check_mode:
-            groups = apply_whitelist(client, request, plan, groups, module.params['wait'], module.params['wait_timeout'])
+            applied = apply_whitelist(client, request, plan, module.params['wait'], module.params['wait_timeout'])
+            # Another writer may have made the change while this run waited: then nothing was written.
+            changed = client.wrote
+            groups = applied.groups
+            for warning in applied.warnings:
+                module.warn(warning)
         else:
             groups = plan.planned_groups(groups)
         managed = find_group(groups, request.group_name)
         result = dict(
-            changed=plan.changed,
+            changed=changed,
             whitelist=managed.as_whitelist() if managed else {},
             groups=[group.as_listed() for group in groups],
             request_ids=list(client.write_request_ids),

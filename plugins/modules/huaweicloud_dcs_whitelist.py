@@ -83,20 +83,26 @@ options:
 notes:
   - The DCS whitelist exists for Redis 4.0 and later; Redis 3.0 and Memcached instances use security groups, and the module
     fails on them with a message saying so.
-  - If the instance was not C(RUNNING) when the module first looked, the whitelist is read and planned again once it is.
   - C(PUT .../whitelist) sends every group back, and the DCS API has no conditional write, so two writers that overlap can undo
-    each other's change without an error. With O(wait=true) the module narrows this and makes it loud - it reads and plans
-    again right before the C(PUT), checks the result after it, and checks once more 2 seconds later that its change is still
-    there, failing (with V(changed=true) and the request id) if another writer undid it. Keep to one writer per instance
-    (for example one job template per instance list); additions alone use the additive C(POST) and are safe together.
-  - Adding entries through C(POST .../whitelist-async) assumes that call merges the entries into an existing group of that name
-    (UNCONFIRMED by Huawei's documentation); the read-back checks that every planned entry is there. Where the call does not
-    exist (HTTP 404), the module writes the whole whitelist with C(PUT) instead.
-  - That whitelist job ids can be polled with C(GET /v2/{project_id}/jobs/{job_id}) is UNCONFIRMED.
+    each other's change without an error. The module reads and plans again right before every C(PUT) (after waiting for the
+    instance to be C(RUNNING)), so the copy it sends is at most one round trip old. With O(wait=true) it then checks that
+    the whitelist shows its change, and checks once more 2 seconds later (or four times the slowest round trip, if longer).
+    If another writer undid the change, it reads, plans and writes again, at most O(retries) times, and then fails loudly
+    with V(changed=true). Two runs that change the same instance at once both end with their change in place, or one fails
+    within seconds.
+  - Whether C(POST .../whitelist-async) merges entries into an existing group or replaces its list is not documented, so the
+    module uses it only to create a new group and changes existing groups with C(PUT). Where the call does not exist
+    (HTTP 404), the group is created with C(PUT) too, planned from a fresh read.
+  - Whether whitelist job ids can be polled with C(GET /v2/{project_id}/jobs/{job_id}) is UNCONFIRMED. When the job API
+    does not know the job, the module watches the whitelist until the change shows.
+  - A write that is refused (throttling, busy instance), or whose answer is lost (a timeout, a reset connection, a 5xx), is
+    never sent again as it was. The whitelist is read again and the change planned anew. After a lost C(POST) answer, the
+    change is made with C(PUT), so the C(POST) is never repeated blindly. When even the read fails, the task fails with
+    V(changed=true), and the message says that the write may have been applied.
   - Enabling a whitelist that holds no group is allowed, with a warning; Huawei documents an instance without groups as open to
     its whole VPC. Whether the API accepts it is UNCONFIRMED.
-  - Up to 20 entries may be given in O(ips) in one task; the total across all groups is then checked against the limit the API
-    reports for the instance.
+  - The total number of entries across all groups is checked against the limit the API reports for the instance
+    (C(whitelist_ip_limit_num)), or 20 when it reports none, before anything is written.
 seealso:
   - module: ipguard.cloud.huaweicloud_dcs_whitelist_info
 '''
@@ -247,7 +253,8 @@ def main():
     for warning in applied.plan.warnings:
         module.warn(warning)
     result = dict(
-        changed=applied.plan.changed,
+        # Another writer may have made the change while this run waited: then nothing was written.
+        changed=plan.changed and (module.check_mode or client.wrote),
         whitelist=group_result(applied.whitelist.group(request.group_name)),
         groups=applied.whitelist.as_result(),
         enable_whitelist=applied.whitelist.enabled,
@@ -255,7 +262,7 @@ def main():
         request_ids=list(client.write_request_ids),
     )
     if module._diff:
-        result['diff'] = applied.plan.diff()
+        result['diff'] = plan.diff()
     module.exit_json(**result)
 
 

@@ -35,9 +35,11 @@ def test_lifecycle_bind_rerun_purge_unbind_refuse_and_read(mockcloud, run_playbo
         {'security_group_id': 'sg-appservers01', 'region_id': 'cn-hangzhou', 'net_type': 'vpc'}]
     assert bound_ids(mockcloud) == ['sg-appservers01']
 
-    # Read, wait, replace, wait, read back for each change; one read for the rerun and the refusal
-    # of the last group; nothing for the malformed ID; one read for the info task.
-    change = ['DescribeInstanceAttribute', 'ModifySecurityGroupConfiguration', 'DescribeInstanceAttribute', 'DescribeSecurityGroupConfiguration']
+    # Read, wait, read again (the overwrite is planned from a read made right before it), replace,
+    # wait, read back for each change; one read for the rerun and the refusal of the last group;
+    # nothing for the malformed ID; one read for the info task.
+    change = ['DescribeInstanceAttribute', 'DescribeSecurityGroupConfiguration', 'ModifySecurityGroupConfiguration',
+              'DescribeInstanceAttribute', 'DescribeSecurityGroupConfiguration']
     read = ['DescribeSecurityGroupConfiguration']
     assert [record['action'] for record in mockcloud.requests()] == read + change + read + read + change + read + change + read + read
     assert [record['params'] for record in mockcloud.requests(action='ModifySecurityGroupConfiguration')] == [
@@ -75,6 +77,8 @@ def test_check_mode_and_a_busy_throttled_instance(mockcloud, run_playbook):
         record['request_id'] for record in mockcloud.requests(action='ModifySecurityGroupConfiguration', status=200)]
     assert [(record['action'], record['fault']) for record in mockcloud.requests()] == [
         ('DescribeSecurityGroupConfiguration', None), ('DescribeInstanceAttribute', None), ('DescribeInstanceAttribute', None),
-        ('ModifySecurityGroupConfiguration', 'throttle'), ('ModifySecurityGroupConfiguration', None), ('DescribeInstanceAttribute', None),
-        ('DescribeSecurityGroupConfiguration', None)]
+        ('DescribeSecurityGroupConfiguration', None), ('ModifySecurityGroupConfiguration', 'throttle'),
+        # A refused overwrite is planned again from a fresh read, never replayed.
+        ('DescribeInstanceAttribute', None), ('DescribeSecurityGroupConfiguration', None), ('ModifySecurityGroupConfiguration', None),
+        ('DescribeInstanceAttribute', None), ('DescribeSecurityGroupConfiguration', None)]
     assert sorted(bound_ids(mockcloud)) == ['sg-batch01', SEEDED]

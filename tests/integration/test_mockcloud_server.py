@@ -113,7 +113,8 @@ def test_concurrent_appends_are_all_kept(mockcloud):
 
 
 def test_latency_is_waited_out_in_parallel(mockcloud):
-    latency = 0.3
+    # Long enough that eight client threads on a loaded 2-core machine all arrive within it.
+    latency = 2.0
     mockcloud.set_faults({'latency_ms': latency * 1000})
     clients = [redis_client(mockcloud) for dummy in range(8)]
     start_together = threading.Barrier(len(clients))
@@ -137,10 +138,10 @@ def test_latency_is_waited_out_in_parallel(mockcloud):
     spans = [(moment(record['time']), moment(record['answer_time'])) for record in records]
     assert len(spans) == 8
     # All eight were in the server at one moment, and none waited out more than its own
-    # latency: served one after another, the last would have waited about 8 x 0.3 s.
+    # latency: served one after another, the last would have waited about 8 x 2 s.
     assert max(arrived for arrived, dummy in spans) < min(answered for dummy, answered in spans)
     waits = [(answered - arrived).total_seconds() for arrived, answered in spans]
-    assert all(latency <= wait < 2 * latency for wait in waits), waits
+    assert all(latency <= wait < 1.5 * latency for wait in waits), waits
 
 
 def test_log_file_and_state_file_never_hold_request_secrets(tmp_path):

@@ -15,6 +15,8 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
+from ansible.module_utils import _internal as ansible_module_internal
+from ansible.module_utils.common import warnings as ansible_warnings
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.ipguard.cloud.plugins.module_utils import transport
@@ -92,9 +94,18 @@ def run_module(capsys, main, args, check_mode=False, diff=False):
     module_args = dict(args)
     module_args['_ansible_check_mode'] = check_mode
     module_args['_ansible_diff'] = diff
-    with patch_module_args(module_args):
-        with pytest.raises(SystemExit):
-            main()
+    # A real module run is a process of its own: no warnings left from earlier runs, and not the
+    # controller (a test that imports controller code, a filter plugin say, flips that flag for the
+    # whole process, and module.warn() then goes to the controller's display, not the result).
+    ansible_warnings._global_warnings.clear()
+    was_controller = ansible_module_internal.is_controller
+    ansible_module_internal.is_controller = False
+    try:
+        with patch_module_args(module_args):
+            with pytest.raises(SystemExit):
+                main()
+    finally:
+        ansible_module_internal.is_controller = was_controller
     output = capsys.readouterr().out
     return json.loads(output)
 
@@ -104,6 +115,7 @@ class ReplyQueues:
 
     Keys are what ``Cloud.actions()`` shows (the Alibaba action, or Huawei ``METHOD path``).
     A request with no reply left fails the test, so a module that makes an unplanned call is caught.
+    A reply that is an exception (a requests exception: a timeout, a reset) is raised instead.
     """
 
     def __init__(self, queues):
@@ -113,7 +125,10 @@ class ReplyQueues:
         key = request.headers.get('x-acs-action') or '%s %s' % (request.method, request.path)
         queue = self.queues.get(key)
         assert queue, 'unexpected request: %s %s' % (key, request.query)
-        return queue.pop(0)
+        answer = queue.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
 
     def left_over(self):
         """Replies never asked for, by key."""
@@ -130,3 +145,8 @@ def run_scripted(monkeypatch, capsys, main, queues, args, check_mode=False, diff
     result = run_module(capsys, main, args, check_mode=check_mode, diff=diff)
     assert script.left_over() == {}
     return result, cloud
+
+
+def warning_messages(result):
+    """The texts of a module result's warnings (plain strings, or ansible-core 2.19+ structured events)."""
+    return [warning['event']['msg'] if isinstance(warning, dict) else warning for warning in result.get('warnings') or []]

@@ -132,6 +132,27 @@ def test_endpoint_override_and_errors():
         alicloud.alicloud_endpoint(alicloud.REDIS, 'evil.com/x')
 
 
+REGION_RULE = ' is not a valid Alibaba Cloud region id: use at most 64 lowercase letters, digits and hyphens, for example cn-hangzhou'
+
+
+@pytest.mark.parametrize('region', ['cn-hangzhou\n', '\ncn-hangzhou', 'cn-hangzhou\r\n', 'cn-' + 'a' * 62, 'CN-hangzhou', 'cn', ''])
+def test_region_is_matched_in_full_and_bounded(region):
+    with pytest.raises(errors.ValidationError) as info:
+        alicloud.alicloud_endpoint(alicloud.REDIS, region)
+    assert info.value.message == 'region %r%s' % (region, REGION_RULE)
+
+
+def test_region_of_64_characters_is_accepted():
+    region = 'cn-' + 'a' * 61
+    assert alicloud.alicloud_endpoint(alicloud.REDIS, region).base_url == 'https://r-kvstore.%s.aliyuncs.com' % region
+
+
+def test_a_malformed_endpoint_is_a_validation_error():
+    with pytest.raises(errors.ValidationError) as info:
+        alicloud.alicloud_endpoint(alicloud.REDIS, 'cn-hangzhou', 'https://host:99999')
+    assert info.value.message == "endpoint 'https://host:99999' has an invalid port: use a number from 1 to 65535, or none"
+
+
 # --- error classification --------------------------------------------------------------------
 
 @pytest.mark.parametrize('status, code, expected', [
@@ -233,10 +254,34 @@ def test_busy_instance_exhausts_retries_with_a_typed_error():
     with pytest.raises(errors.InstanceBusyError) as info:
         client.call('ModifySecurityIps', {'InstanceId': 'r-1'}, write=True)
     assert len(session.requests) == 3 and sleeps == [1.5, 3.0]
-    assert errors.fail_kwargs(info.value) == {
-        'msg': 'Alibaba Cloud R-kvstore ModifySecurityIps failed: IncorrectDBInstanceState: Current DB instance state does not support this operation.',
+    assert errors.fail_kwargs(info.value, client) == {
+        'msg': 'Alibaba Cloud R-kvstore ModifySecurityIps failed: IncorrectDBInstanceState: Current DB instance state does not support '
+               'this operation (gave up after 2 retries)',
         'error_code': 'IncorrectDBInstanceState', 'request_id': 'B-1', 'http_status': 403}
-    assert client.write_request_ids == []
+    # A refusal says the write was not processed: nothing may have been applied, and the client
+    # already retried it, so it is final (not planned again).
+    assert (info.value.write_action, info.value.answer_lost, info.value.replan) == ('ModifySecurityIps', False, False)
+    assert client.write_request_ids == [] and client.unconfirmed_writes == [] and client.lost_answers == []
+
+
+def test_a_refusal_with_no_retry_allowed_says_so():
+    body = {'Code': 'Throttling.User', 'Message': 'Request was denied due to user flow control.', 'RequestId': 'T-0'}
+    client, session, sleeps = make_client(lambda request: reply(400, body), retries=0)
+    with pytest.raises(errors.ThrottledError) as info:
+        client.call('DescribeSecurityIps', {'InstanceId': 'r-1'})
+    assert info.value.message == ('Alibaba Cloud R-kvstore DescribeSecurityIps failed: Throttling.User: Request was denied due to user '
+                                  'flow control (no retry was allowed (retries: 0))')
+    assert len(session.requests) == 1 and sleeps == []
+    assert info.value.write_action is None
+
+
+def test_a_read_that_keeps_failing_names_the_retries_made():
+    client, session, sleeps = make_client(lambda request: reply(503, b'<html>busy</html>'), retries=1)
+    with pytest.raises(errors.ServerError) as info:
+        client.call('DescribeSecurityIps', {'InstanceId': 'r-1'})
+    assert info.value.message.endswith(' (gave up after 1 retry)')
+    assert len(session.requests) == 2 and len(sleeps) == 1
+    assert client.unconfirmed_writes == [] and errors.fail_kwargs(info.value, client).get('changed') is None
 
 
 def test_auth_errors_are_not_retried_and_secrets_are_redacted():
@@ -269,6 +314,10 @@ class FakeModule:
     def __init__(self, **module_params):
         self.params = params(**module_params)
         self.no_log_values = set()
+        self.warnings = []
+
+    def warn(self, warning):
+        self.warnings.append(warning)
 
     def fail_json(self, **kwargs):
         raise AssertionError(kwargs)
@@ -286,6 +335,61 @@ def test_alicloud_client_factory_registers_secrets_from_the_environment(monkeypa
     assert client.credentials.access_key_id == 'env-id'
 
 
+def test_alicloud_client_factory_warns_about_plain_http_beyond_loopback():
+    module = FakeModule(access_key_id=AK, access_key_secret=SECRET, endpoint='http://10.1.2.3:8080')
+    client = alicloud.alicloud_client(module, alicloud.REDIS)
+    assert client.endpoint.base_url == 'http://10.1.2.3:8080'
+    assert module.warnings == [
+        'endpoint http://10.1.2.3:8080 uses plain http to a host that is not loopback: every request, with the access key id, '
+        'its signature and any security token, and every answer travel in clear text, readable and changeable on the way. '
+        'Use https (with ca_bundle for a private CA).']
+
+
+@pytest.mark.parametrize('endpoint', ['http://127.0.0.1:8999', 'http://localhost:8999', 'http://[::1]:8999', 'https://10.1.2.3', None])
+def test_alicloud_client_factory_is_silent_for_loopback_and_https(endpoint):
+    module = FakeModule(access_key_id=AK, access_key_secret=SECRET, region='cn-shanghai', endpoint=endpoint)
+    alicloud.alicloud_client(module, alicloud.REDIS)
+    assert module.warnings == []
+
+
+def test_alicloud_client_factory_passes_ca_bundle(tmp_path):
+    bundle = tmp_path / 'ca.pem'
+    bundle.write_bytes(open(requests.certs.where(), 'rb').read())
+    module = FakeModule(access_key_id=AK, access_key_secret=SECRET, region='cn-shanghai', ca_bundle=str(bundle))
+    client = alicloud.alicloud_client(module, alicloud.REDIS)
+    assert (client.http.ca_bundle, client.http.verify) == (str(bundle), str(bundle))
+
+
+@pytest.mark.parametrize('overrides, message', [
+    (dict(timeout=float('nan')), 'timeout nan is not a valid number of seconds: use a number greater than 0 and at most 3600'),
+    (dict(timeout=0.0), 'timeout 0.0 is not a valid number of seconds: use a number greater than 0 and at most 3600'),
+    (dict(retries=21), 'retries 21 is not valid: use a whole number from 0 to 20'),
+    (dict(retries=-1), 'retries -1 is not valid: use a whole number from 0 to 20'),
+    (dict(ca_bundle='/nonexistent/ca.pem'), "ca_bundle '/nonexistent/ca.pem' does not exist"),
+    (dict(endpoint='http://[::1'), "endpoint 'http://[::1' is not a valid URL (Invalid IPv6 URL); use the form https://host[:port]"),
+    (dict(region='cn-hangzhou\n'), "region 'cn-hangzhou\\n'" + REGION_RULE),
+])
+def test_alicloud_client_factory_refuses_bad_connection_options(overrides, message):
+    module = FakeModule(access_key_id=AK, access_key_secret=SECRET, **dict(dict(region='cn-shanghai'), **overrides))
+    with pytest.raises(errors.ValidationError) as info:
+        alicloud.alicloud_client(module, alicloud.REDIS)
+    assert info.value.message == message
+
+
+@pytest.mark.parametrize('write', [False, True])
+def test_a_tls_failure_is_not_retried(write):
+    def handler(request):
+        raise requests.exceptions.SSLError('[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: self-signed certificate')
+
+    client, session, sleeps = make_client(handler, retries=5)
+    with pytest.raises(errors.PermanentTransportError) as info:
+        client.call('ModifySecurityIps' if write else 'DescribeSecurityIps', {'InstanceId': 'r-1'}, write=write)
+    assert info.value.message.startswith('TLS verification of 127.0.0.1:8999 failed: self-signed certificate. It is not retried')
+    assert (len(session.requests), sleeps, client.write_request_ids) == (1, [], [])
+    # Nothing reached the API, so nothing may have been applied.
+    assert getattr(client, 'unconfirmed_writes', []) == []
+
+
 def test_argument_spec_marks_secrets_no_log():
     spec = alicloud.alicloud_argument_spec()
     assert spec['access_key_secret']['no_log'] and spec['security_token']['no_log']
@@ -300,15 +404,36 @@ def test_a_write_that_is_not_idempotent_is_not_repeated_after_a_timeout():
     with pytest.raises(errors.TransportError) as info:
         client.call('AddIpControlPolicyItem', {'IpControlId': 'c1', 'CidrIp': '10.0.0.1'}, write=True, idempotent=False)
     assert len(session.requests) == 1 and sleeps == []
-    assert info.value.message == ('No answer from 127.0.0.1:8999 within 5 seconds. AddIpControlPolicyItem may or may not have been '
-                                  'applied; it is not repeated automatically since repeating it could apply it twice. '
-                                  'Run the task again to converge.')
+    assert info.value.message == 'No answer from 127.0.0.1:8999 within 5 seconds'
+    assert (info.value.write_action, info.value.answer_lost, info.value.in_flight) == ('AddIpControlPolicyItem', True, True)
+    assert info.value.replan is True
+    assert client.unconfirmed_writes == [('AddIpControlPolicyItem', None)]
+    assert client.lost_answers == [('AddIpControlPolicyItem', None)]
+    assert errors.fail_kwargs(info.value, client) == {
+        'msg': 'No answer from 127.0.0.1:8999 within 5 seconds. The answer to AddIpControlPolicyItem (no request id: the answer was '
+               'lost) was lost: the write may have been applied. Nothing was repeated blindly; run the task again to see the state '
+               'and converge.',
+        'changed': True, 'request_ids': []}
+
+    # The timed-out add may still land: it is never sent again in this run, not even by a caller that asks.
+    with pytest.raises(errors.IpguardError) as info:
+        client.call('AddIpControlPolicyItem', {'IpControlId': 'c1', 'CidrIp': '10.0.0.1'}, write=True, idempotent=False)
+    assert info.value.message == ('AddIpControlPolicyItem is not sent again: an earlier AddIpControlPolicyItem of this run timed out and '
+                                  'may still be applied, and repeating it could apply it twice. Run the task again to see the state and '
+                                  'converge.')
+    assert len(session.requests) == 1
+    assert client.unconfirmed_writes == [('AddIpControlPolicyItem', None)]
 
     answers = [reply(500, {'Code': 'InternalError', 'Message': 'oops', 'RequestId': 'E-1'})]
     client, session, sleeps = make_client(lambda request: answers.pop(0), retries=3)
-    with pytest.raises(errors.ServerError, match='may or may not have been applied'):
+    with pytest.raises(errors.ServerError) as info:
         client.call('CreateIpControl', {'IpControlName': 'office'}, write=True, idempotent=False)
-    assert len(session.requests) == 1
+    assert len(session.requests) == 1 and sleeps == []
+    assert (info.value.write_action, info.value.answer_lost) == ('CreateIpControl', True)
+    assert client.unconfirmed_writes == [('CreateIpControl', 'E-1')] and client.write_request_ids == []
+    assert errors.fail_kwargs(info.value, client)['msg'].endswith(
+        'The answer to CreateIpControl (request id E-1) was lost: the write may have been applied. Nothing was repeated blindly; '
+        'run the task again to see the state and converge.')
 
 
 def test_a_write_that_is_not_idempotent_is_repeated_when_it_was_refused_unprocessed():
@@ -319,7 +444,7 @@ def test_a_write_that_is_not_idempotent_is_repeated_when_it_was_refused_unproces
     assert data['PolicyItemId'] == 'P1' and len(session.requests) == 2 and client.write_request_ids == ['OK']
 
 
-def test_an_idempotent_write_is_repeated_after_a_timeout():
+def test_no_write_is_repeated_after_a_lost_answer():
     answers = [requests.exceptions.ReadTimeout('read timed out'), reply(200, {'RequestId': 'OK'})]
 
     def handler(request):
@@ -329,5 +454,43 @@ def test_an_idempotent_write_is_repeated_after_a_timeout():
         return answer
 
     client, session, sleeps = make_client(handler, retries=3)
+    with pytest.raises(errors.TransportError) as info:
+        client.call('ModifySecurityIps', {'InstanceId': 'r-1', 'ModifyMode': 'Append'}, write=True)
+    assert len(session.requests) == 1 and sleeps == []
+    assert (info.value.write_action, info.value.answer_lost, info.value.replan) == ('ModifySecurityIps', True, True)
+    assert client.unconfirmed_writes == [('ModifySecurityIps', None)]
+    # An idempotent write may be sent again by its caller (after a fresh read); only a
+    # successful converge attempt settles the lost answer.
     client.call('ModifySecurityIps', {'InstanceId': 'r-1', 'ModifyMode': 'Append'}, write=True)
     assert len(session.requests) == 2 and client.write_request_ids == ['OK']
+    assert client.unconfirmed_writes == [('ModifySecurityIps', None)] and client.lost_answers == [('ModifySecurityIps', None)]
+
+
+@pytest.mark.parametrize('failure', [
+    reply(502, b'<html>bad gateway</html>'),
+    requests.exceptions.ConnectionError('Connection reset by peer'),
+])
+def test_a_lost_write_answer_is_not_retried_by_the_client(failure):
+    def handler(request):
+        if isinstance(failure, Exception):
+            raise failure
+        return failure
+
+    client, session, sleeps = make_client(handler, retries=3)
+    with pytest.raises((errors.ServerError, errors.TransportError)) as info:
+        client.call('ModifySecurityIps', {'InstanceId': 'r-1', 'ModifyMode': 'Delete'}, write=True)
+    assert len(session.requests) == 1 and sleeps == []
+    assert info.value.answer_lost is True and client.unconfirmed_writes == [('ModifySecurityIps', None)]
+    # Not a timeout: the same write is not barred from being sent again later in the run.
+    assert not getattr(info.value, 'in_flight', False)
+
+
+def test_an_overwrite_is_not_retried_even_after_a_refusal():
+    body = {'Code': 'Throttling.User', 'Message': 'Request was denied due to user flow control.', 'RequestId': 'T-1'}
+    client, session, sleeps = make_client(lambda request: reply(400, body), retries=3)
+    with pytest.raises(errors.ThrottledError) as info:
+        client.call('ModifySecurityGroupConfiguration', {'DBInstanceId': 'r-1', 'SecurityGroupId': 'sg-1'}, write=True, overwrite=True)
+    assert len(session.requests) == 1 and sleeps == []
+    # Not repeated with its old body: the caller is asked to read and plan again.
+    assert (info.value.write_action, info.value.answer_lost, info.value.replan) == ('ModifySecurityGroupConfiguration', False, True)
+    assert client.unconfirmed_writes == [] and client.lost_answers == []

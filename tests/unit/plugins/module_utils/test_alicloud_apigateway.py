@@ -30,12 +30,15 @@ class RecordingClient:
         self.failure = failure
         self.sent = []
         self.not_idempotent = []
+        self.overwrites = []
         self.retry_policy = RetryPolicy(retries=0)
 
-    def call(self, action, params=None, write=False, idempotent=True):
+    def call(self, action, params=None, write=False, idempotent=True, overwrite=False):
         self.sent.append((action, dict(params or {}), write))
         if not idempotent:
             self.not_idempotent.append(action)
+        if overwrite:
+            self.overwrites.append(action)
         if self.failure is not None:
             raise self.failure
         return self.answers.pop(0) if self.answers else {}
@@ -100,6 +103,55 @@ def test_name_and_description_checks():
         gw.check_control_name('_bad')
     with pytest.raises(ValidationError, match='description is 201 characters long; API Gateway allows at most 200'):
         gw.check_description('x' * 201)
+
+
+NAME_RULE = ': use 4-50 characters of letters, digits and underscores, not starting with an underscore'
+ID_RULE = ': use 1 to 64 letters, digits, "-" and "_"'
+
+
+@pytest.mark.parametrize('name', ['office_allow\n', '\noffice_allow', 'office_allow\r\n', 'a' * 51, 'off-ice', '', None])
+def test_control_names_are_matched_in_full(name):
+    with pytest.raises(ValidationError) as info:
+        gw.check_control_name(name)
+    assert info.value.message == 'name %r is not a valid IP control name%s' % (name, NAME_RULE)
+
+
+@pytest.mark.parametrize('value', ['7ea91319a34d48a09b5c9c871d9768b1', '110843374', 'a', 'acl-0_1', 'a' * 64])
+def test_ids_accepted(value):
+    assert gw.check_id('ip_control_id', value) == value
+
+
+@pytest.mark.parametrize('value', ['acl001\n', '\nacl001', 'a' * 65, '', 'a,b', 'a;b', 'a b', 'a/b', '../x', None, 12])
+def test_ids_refused_naming_the_option(value):
+    with pytest.raises(ValidationError) as info:
+        gw.check_id('ip_control_id', value, 'IP control id')
+    assert info.value.message == 'ip_control_id %r is not a valid IP control id%s' % (value, ID_RULE)
+
+
+@pytest.mark.parametrize('app_id', ['110843374\n', 'a' * 65, '1;2', '1 2'])
+def test_desired_items_refuse_a_bad_app_id(app_id):
+    policies = [{'cidrs': ['10.0.0.1']}, {'cidrs': ['10.0.0.2'], 'app_id': app_id}]
+    with pytest.raises(ValidationError) as info:
+        gw.desired_items(policies, 'ALLOW')
+    assert info.value.message == 'policies[1].app_id %r is not a valid app id%s' % (app_id, ID_RULE)
+
+
+def test_an_empty_app_id_means_none():
+    assert gw.desired_items([{'cidrs': ['10.0.0.1'], 'app_id': ''}], 'ALLOW') == [Item(None, None, ('10.0.0.1',))]
+
+
+@pytest.mark.parametrize('api, message', [
+    ({'group_id': 'g\n', 'api_id': 'a'}, "apis[1].group_id 'g\\n' is not a valid id" + ID_RULE),
+    ({'group_id': 'g', 'api_id': 'a,b'}, "apis[1].api_id 'a,b' is not a valid id" + ID_RULE),
+    ({'group_id': 'g', 'api_id': 'a' * 65}, 'apis[1].api_id %r is not a valid id%s' % ('a' * 65, ID_RULE)),
+    ({'group_id': None, 'api_id': 'a'}, 'apis[1].group_id None is not a valid id' + ID_RULE),
+    ({'group_id': 'g', 'api_id': 'a', 'stage_name': 'RELEASE\n'}, "apis[1].stage_name 'RELEASE\\n' is not a stage: use one of RELEASE, PRE, TEST"),
+    ({'group_id': 'g', 'api_id': 'a', 'stage_name': 'release'}, "apis[1].stage_name 'release' is not a stage: use one of RELEASE, PRE, TEST"),
+])
+def test_desired_bindings_refuse_bad_ids_and_stages(api, message):
+    with pytest.raises(ValidationError) as info:
+        gw.desired_bindings([{'group_id': 'g', 'api_id': 'a'}, api])
+    assert info.value.message == message
 
 
 def test_desired_bindings_default_stage():
@@ -383,41 +435,42 @@ def test_writes_that_would_duplicate_if_repeated_are_marked_not_idempotent():
     assert [action for action, dummy, dummy in client.sent] == [
         'CreateIpControl', 'ModifyIpControlPolicyItem', 'AddIpControlPolicyItem', 'RemoveIpControlPolicyItem']
     assert client.not_idempotent == ['CreateIpControl', 'AddIpControlPolicyItem']
+    # ModifyIpControlPolicyItem replaces the whole item with a body planned from a read
+    assert client.overwrites == ['ModifyIpControlPolicyItem']
 
 
 class FlakyGateway:
-    """Answers AddIpControlPolicyItem from ``adds`` (an exception is raised) and item reads from ``reads``."""
+    """Answers AddIpControlPolicyItem from ``adds`` (an exception is raised) and records every call."""
 
-    def __init__(self, adds, reads=()):
+    def __init__(self, adds):
         self.adds = list(adds)
-        self.reads = list(reads)
         self.sent = []
         self.sleeps = []
         self.retry_policy = RetryPolicy(retries=2, sleep=self.sleeps.append, random_fn=lambda: 0.5)
 
-    def call(self, action, params=None, write=False, idempotent=True):
+    def call(self, action, params=None, write=False, idempotent=True, overwrite=False):
+        assert (action, write, idempotent, overwrite) == ('AddIpControlPolicyItem', True, False, False)
         self.sent.append(action)
-        answer = (self.adds if action == 'AddIpControlPolicyItem' else self.reads).pop(0)
+        answer = self.adds.pop(0)
         if isinstance(answer, Exception):
             raise answer
         return answer
 
 
-def item_page(*records):
-    return {'TotalCount': len(records), 'IpControlPolicyItems': {'IpControlPolicyItem': [
-        {'PolicyItemId': item_id, 'AppId': app_id, 'CidrIp': cidr_ip} for item_id, app_id, cidr_ip in records]}}
+def test_an_add_is_a_single_call():
+    gateway = FlakyGateway([{'PolicyItemId': 'P8'}])
+    assert gw.add_item(gateway, 'c1', wanted(['10.0.0.1', '10.0.0.2'], '7')) == 'P8'
+    assert gateway.sent == ['AddIpControlPolicyItem'] and gateway.sleeps == []
 
 
-def test_an_add_answered_by_a_5xx_that_landed_is_not_repeated():
-    gateway = FlakyGateway([errors.ServerError('HTTP 500')], [item_page(('P7', '', '10.0.0.1'))])
-    assert gw.add_item(gateway, 'c1', wanted(['10.0.0.1'])) == 'P7'
-    assert gateway.sent == ['AddIpControlPolicyItem', 'DescribeIpControlPolicyItems'] and len(gateway.sleeps) == 1
-
-
-def test_an_add_lost_to_a_reset_is_made_again_after_looking():
-    gateway = FlakyGateway([errors.TransportError('reset'), {'PolicyItemId': 'P8'}], [item_page(('P1', '7', '10.0.0.1'))])
-    assert gw.add_item(gateway, 'c1', wanted(['10.0.0.1'])) == 'P8'
-    assert gateway.sent == ['AddIpControlPolicyItem', 'DescribeIpControlPolicyItems', 'AddIpControlPolicyItem']
+@pytest.mark.parametrize('failure', [errors.ServerError('HTTP 500'), errors.TransportError('reset'), errors.ThrottledError('slow')])
+def test_a_failed_add_is_neither_repeated_nor_looked_for_here(failure):
+    # the module plans again from a fresh read of the items (RetryPolicy.converge)
+    gateway = FlakyGateway([failure])
+    with pytest.raises(type(failure)) as info:
+        gw.add_item(gateway, 'c1', wanted(['10.0.0.1']))
+    assert info.value is failure
+    assert gateway.sent == ['AddIpControlPolicyItem'] and gateway.sleeps == []
 
 
 def test_an_add_that_timed_out_is_never_repeated():
@@ -427,10 +480,3 @@ def test_an_add_that_timed_out_is_never_repeated():
     with pytest.raises(errors.TransportError):
         gw.add_item(gateway, 'c1', wanted(['10.0.0.1']))
     assert gateway.sent == ['AddIpControlPolicyItem'] and gateway.sleeps == []
-
-
-def test_an_add_that_keeps_failing_gives_up_after_the_retries():
-    gateway = FlakyGateway([errors.ServerError('HTTP 503')] * 3, [item_page(), item_page()])
-    with pytest.raises(errors.ServerError):
-        gw.add_item(gateway, 'c1', wanted(['10.0.0.1']))
-    assert gateway.sent.count('AddIpControlPolicyItem') == 3 and len(gateway.sleeps) == 2

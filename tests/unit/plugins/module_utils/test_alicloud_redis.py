@@ -116,25 +116,83 @@ def test_diff_carries_the_attribute_only_when_hidden_is_managed():
     assert created.diff(hidden_managed=True) == {'before': {}, 'after': {'group_name': 'office', 'ips': ['10.0.0.2'], 'attribute': 'hidden'}}
 
 
-def test_check_readback_of_a_delete_finds_vanished_entries_and_ignores_others_additions():
+def test_check_readback_of_a_delete_warns_about_kept_entries_another_writer_removed():
     first = [group('office', ['10.0.0.1', '10.0.0.2', '10.0.0.3'])]
     plan = redis.plan_whitelist(request(['10.0.0.1'], state='absent'), first)
-    assert redis.check_readback(plan, first, [group('office', ['10.0.0.2', '10.0.0.3', '10.0.0.4'])]) == ([], [])
-    assert redis.check_readback(plan, first, [group('office', ['10.0.0.3'])]) == ([], ['10.0.0.2'])
-    assert redis.check_readback(plan, first, []) == ([], ['10.0.0.2', '10.0.0.3'])
+    assert plan.instance_id == 'r-1'
+    # entries another writer added meanwhile are fine
+    assert redis.check_readback(plan, [group('office', ['10.0.0.2', '10.0.0.3', '10.0.0.4'])]) == ([], [])
+    assert redis.check_readback(plan, [group('office', ['10.0.0.3'])]) == ([], [
+        "Entries 10.0.0.2 of group 'office' of r-1 were removed by another writer while this task changed the group; "
+        "they were left out, not added back"])
 
 
-def test_check_readback_reports_groups_that_appeared_or_vanished():
-    first = [group('default', ['127.0.0.1'])]
+def test_check_readback_of_a_delete_that_dropped_the_group_fails_naming_the_kept_entries():
+    first = [group('office', ['10.0.0.1', '10.0.0.2', '10.0.0.3'])]
+    plan = redis.plan_whitelist(request(['10.0.0.1'], state='absent'), first)
+    assert redis.check_readback(plan, [group('default', ['127.0.0.1'])]) == ([
+        "group 'office' is gone after ModifySecurityIps Delete, and with it 10.0.0.2, 10.0.0.3, which this task did not remove "
+        "(either ModifyMode=Delete drops the whole group, or another writer removed the group meanwhile). They were NOT added "
+        "back, since that could restore access somebody revoked; add them with state=present if they should stay"], [])
+
+
+def test_check_readback_of_a_delete_whose_entries_are_still_there():
+    first = [group('office', ['10.0.0.1', '10.0.0.2'])]
+    plan = redis.plan_whitelist(request(['10.0.0.1'], state='absent'), first)
+    assert redis.check_readback(plan, first) == (
+        ["entries 10.0.0.1 are still in group 'office' after ModifySecurityIps Delete, so they still have access"], [])
+
+
+def test_check_readback_of_a_removed_group_expects_it_gone():
+    first = [group('office', ['10.0.0.1', '10.0.0.2'])]
+    plan = redis.plan_whitelist(request(state='absent'), first)
+    assert redis.check_readback(plan, []) == ([], [])
+    assert redis.check_readback(plan, [group('office', ['10.0.0.2'])]) == (
+        ["entries 10.0.0.2 are still in group 'office' after ModifySecurityIps Delete, so they still have access"], [])
+
+
+def test_check_readback_looks_only_at_the_managed_group():
+    first = [group('default', ['127.0.0.1']), group('other', ['10.5.0.1'])]
     plan = redis.plan_whitelist(request(['10.0.0.1']), first)
-    problems, vanished = redis.check_readback(plan, first, [group('office', ['10.0.0.1']), group('extra', ['10.9.0.1'])])
-    assert vanished == []
-    assert problems == ["group 'default' changed meanwhile ([127.0.0.1] -> absent); it was left as found",
-                        "group 'extra' changed meanwhile (absent -> [10.9.0.1]); it was left as found"]
+    # other groups vanishing, changing or appearing meanwhile is not a conflict
+    assert redis.check_readback(plan, [group('office', ['10.0.0.1']), group('other', ['10.5.0.2']), group('extra', ['10.9.0.1'])]) == ([], [])
+    assert redis.check_readback(plan, [group('default', ['127.0.0.1'])]) == (
+        ["entries 10.0.0.1 are missing from group 'office' after ModifySecurityIps Append (another writer removed them meanwhile?); "
+         "they were not added again"], [])
+
+
+def test_check_readback_of_an_append_to_a_group_that_vanished():
+    first = [group('office', ['10.0.0.1'])]
+    plan = redis.plan_whitelist(request(['10.0.0.2']), first)
+    problems, warnings = redis.check_readback(plan, [])
+    assert warnings == []
+    assert problems[0] == ("entries 10.0.0.2 are missing from group 'office' after ModifySecurityIps Append (another writer removed "
+                           "them meanwhile?); they were not added again")
+    assert problems[1].startswith("group 'office' is gone after ModifySecurityIps Append, and with it 10.0.0.1, which this task did not remove")
+    assert len(problems) == 2
+
+
+def test_check_readback_of_a_cover_and_the_attribute():
+    first = [group('office', ['10.0.0.1', '10.0.0.9'])]
+    plan = redis.plan_whitelist(request(['10.0.0.1', '10.0.0.2'], purge=True), first)
+    assert redis.check_readback(plan, [group('office', ['10.0.0.1', '10.0.0.2'])]) == ([], [])
+    # an entry another writer added right after the Cover is theirs, not a problem
+    assert redis.check_readback(plan, [group('office', ['10.0.0.1', '10.0.0.2', '10.0.0.7'])]) == ([], [])
+    assert redis.check_readback(plan, [group('office', ['10.0.0.1', '10.0.0.2', '10.0.0.9'])]) == (
+        ["entries 10.0.0.9 are still in group 'office' after ModifySecurityIps Cover, so they still have access"], [])
+    hidden = redis.plan_whitelist(request(['10.0.0.2'], hidden=True), [group('office', ['10.0.0.1'], 'hidden')])
+    assert redis.check_readback(hidden, [group('office', ['10.0.0.1', '10.0.0.2'])]) == (
+        ["group 'office' has attribute '' instead of 'hidden'"], [])
 
 
 @pytest.mark.parametrize('params, fragment', [
     (dict(instance_id='r-1 '), "instance_id 'r-1 ' is not a Redis instance ID"),
+    (dict(instance_id='r-1\n'), r"instance_id 'r-1\\n' is not a Redis instance ID"),
+    (dict(instance_id='r-1,r-2'), "instance_id 'r-1,r-2' is not a Redis instance ID"),
+    (dict(instance_id='-r1'), "instance_id '-r1' is not a Redis instance ID"),
+    (dict(instance_id='r'), "instance_id 'r' is not a Redis instance ID"),
+    (dict(instance_id='r' * 65), "instance_id 'r{65}' is not a Redis instance ID"),
+    (dict(instance_id=None), 'instance_id None is not a Redis instance ID'),
     (dict(ips=['10.0.0.0/8'], state='absent', purge_ips=True), 'purge_ips applies to state=present only'),
 ])
 def test_validate_whitelist_request_refusals(params, fragment):
@@ -156,6 +214,9 @@ def test_normalize_security_group_ids():
     assert redis.normalize_security_group_ids(['sg-b2', 'sg-a1', 'sg-b2']) == ['sg-a1', 'sg-b2']
     with pytest.raises(ValidationError, match=r"Invalid entries in security_group_ids: 'SG-1', 5, 'sg-'"):
         redis.normalize_security_group_ids(['SG-1', 5, 'sg-', 'sg-ok'])
+    with pytest.raises(ValidationError, match=r"Invalid entries in security_group_ids: 'sg-a\\n', 'sg-a,sg-b', 'sg-a{62}'"):
+        redis.normalize_security_group_ids(['sg-a\n', 'sg-a,sg-b', 'sg-' + 'a' * 62, 'sg-' + 'b' * 61])
+    assert redis.normalize_security_group_ids(['sg-' + 'b' * 61]) == ['sg-' + 'b' * 61]
 
 
 @pytest.mark.parametrize('bound, desired, state, purge, after', [
@@ -208,4 +269,4 @@ def test_plans_converge_and_re_plans_are_empty(current, hidden_now, desired, sta
     assert (result.attribute if result else None) == plan.attribute_after
     assert redis.plan_whitelist(req, [result] if result else []).writes == []
     if plan.writes:
-        assert redis.check_readback(plan, [existing] if existing else [], [result] if result else []) == ([], [])
+        assert redis.check_readback(plan, [result] if result else []) == ([], [])

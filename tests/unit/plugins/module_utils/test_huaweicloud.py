@@ -8,6 +8,7 @@ import json
 from types import SimpleNamespace
 
 import pytest
+import requests
 from huaweicloudsdkcore.sdk_request import SdkRequest
 from huaweicloudsdkcore.signer.signer import Signer
 
@@ -78,12 +79,42 @@ def test_query_parameters_are_sent_as_signed():
 def test_throttling_and_busy_are_retried():
     answers = [reply(429, {'error_code': 'APIGW.0308', 'error_msg': 'The throttling threshold has been reached'}),
                reply(400, {'error_code': 'DCS.4049', 'error_msg': 'The instance status is not running.'}),
-               reply(500, b'gateway trouble'),
                reply(200, {'job_id': 'j-1'}, {'X-Request-Id': 'rq-3'})]
     client, session, sleeps = make_client(lambda request: answers.pop(0))
     assert client.request('AddIpWhitelist', 'POST', whitelist_path() + '-async', body={'whitelist': []}, write=True) == {'job_id': 'j-1'}
-    assert len(session.requests) == 4 and sleeps == [0.375, 3.0, 1.5]
-    assert client.write_request_ids == ['rq-3']
+    assert len(session.requests) == 3 and sleeps == [0.375, 3.0]
+    assert client.write_request_ids == ['rq-3'] and client.unconfirmed_writes == []
+
+
+def test_a_read_is_retried_after_a_5xx():
+    answers = [reply(500, b'gateway trouble'), reply(200, {'enable_whitelist': True, 'whitelist': []})]
+    client, session, sleeps = make_client(lambda request: answers.pop(0))
+    assert client.request('ShowIpWhitelist', 'GET', whitelist_path()) == {'enable_whitelist': True, 'whitelist': []}
+    assert len(session.requests) == 2 and sleeps == [0.375]
+
+
+def test_a_write_whose_answer_is_lost_is_not_retried():
+    answers = [reply(500, b'gateway trouble', {'X-Request-Id': 'rq-lost'})]
+    client, session, sleeps = make_client(lambda request: answers.pop(0))
+    with pytest.raises(errors.ServerError) as info:
+        client.request('AddIpWhitelist', 'POST', whitelist_path() + '-async', body={'whitelist': []}, write=True)
+    assert len(session.requests) == 1 and sleeps == []
+    assert (info.value.write_action, info.value.answer_lost, info.value.replan) == ('AddIpWhitelist', True, True)
+    assert client.unconfirmed_writes == [('AddIpWhitelist', 'rq-lost')] and client.lost_answers == [('AddIpWhitelist', 'rq-lost')]
+    assert client.write_request_ids == []
+    kwargs = errors.fail_kwargs(info.value, client)
+    assert kwargs['changed'] is True and kwargs['request_ids'] == []
+    assert kwargs['msg'].endswith('The answer to AddIpWhitelist (request id rq-lost) was lost: the write may have been applied. '
+                                  'Nothing was repeated blindly; run the task again to see the state and converge.')
+
+
+def test_an_overwrite_is_sent_once_even_when_throttled():
+    client, session, sleeps = make_client(lambda request: reply(429, {'error_code': 'APIGW.0308', 'error_msg': 'throttled'}))
+    with pytest.raises(errors.ThrottledError) as info:
+        client.request('UpdateIpWhitelist', 'PUT', whitelist_path(), body={'whitelist': []}, write=True, overwrite=True)
+    assert len(session.requests) == 1 and sleeps == []
+    assert (info.value.write_action, info.value.answer_lost, info.value.replan) == ('UpdateIpWhitelist', False, True)
+    assert client.unconfirmed_writes == []
 
 
 @pytest.mark.parametrize('status, body, error_class, code', [
@@ -143,11 +174,30 @@ def test_endpoints():
         huaweicloud.huaweicloud_endpoint(huaweicloud.DCS, 'x/../y')
 
 
+REGION_RULE = ' is not a valid Huawei Cloud region id: use at most 64 lowercase letters, digits and hyphens, for example cn-north-4'
+
+
+@pytest.mark.parametrize('region', ['cn-north-4\n', 'cn-north-4\r\n', ' cn-north-4', 'cn-' + 'a' * 62, 'CN-north-4', ''])
+def test_region_is_matched_in_full_and_bounded(region):
+    with pytest.raises(errors.ValidationError) as info:
+        huaweicloud.huaweicloud_endpoint(huaweicloud.DCS, region)
+    assert info.value.message == 'region %r%s' % (region, REGION_RULE)
+
+
+def test_region_of_64_characters_is_accepted():
+    region = 'cn-' + 'a' * 61
+    assert huaweicloud.huaweicloud_endpoint(huaweicloud.DCS, region).base_url == 'https://dcs.%s.myhuaweicloud.com' % region
+
+
 class FakeModule:
     def __init__(self, **overrides):
         self.params = dict(access_key=AK, secret_key=SK, security_token=None, project_id=PROJECT, region='cn-north-4',
                            endpoint=None, validate_certs=True, timeout=10, retries=2)
         self.params.update(overrides)
+        self.warnings = []
+
+    def warn(self, warning):
+        self.warnings.append(warning)
 
     def fail_json(self, **kwargs):
         raise AssertionError(kwargs)
@@ -162,11 +212,70 @@ def test_client_factory():
 @pytest.mark.parametrize('overrides, fragment', [
     (dict(secret_key=None, project_id=None), 'Missing Huawei Cloud secret_key, project_id'),
     (dict(project_id='../x'), "project_id '../x' is not a valid"),
-    (dict(retries=-2), 'retries must be 0 or more'),
 ])
 def test_client_factory_errors(overrides, fragment):
     with pytest.raises(errors.ValidationError, match=fragment):
         huaweicloud.huaweicloud_client(FakeModule(**overrides), huaweicloud.DCS)
+
+
+PROJECT_RULE = ' is not a valid Huawei Cloud project id: use 1 to 64 letters, digits, "-" and "_"'
+
+
+@pytest.mark.parametrize('overrides, message', [
+    (dict(project_id=PROJECT + '\n'), 'project_id %r%s' % (PROJECT + '\n', PROJECT_RULE)),
+    (dict(project_id='a' * 65), 'project_id %r%s' % ('a' * 65, PROJECT_RULE)),
+    (dict(project_id='../x'), "project_id '../x'" + PROJECT_RULE),
+    (dict(region='cn-north-4\n'), "region 'cn-north-4\\n'" + REGION_RULE),
+    (dict(retries=-2), 'retries -2 is not valid: use a whole number from 0 to 20'),
+    (dict(retries=21), 'retries 21 is not valid: use a whole number from 0 to 20'),
+    (dict(timeout=float('inf')), 'timeout inf is not a valid number of seconds: use a number greater than 0 and at most 3600'),
+    (dict(timeout=-1.0), 'timeout -1.0 is not a valid number of seconds: use a number greater than 0 and at most 3600'),
+    (dict(ca_bundle='/nonexistent/ca.pem'), "ca_bundle '/nonexistent/ca.pem' does not exist"),
+    (dict(ca_bundle=requests.certs.where(), validate_certs=False),
+     'ca_bundle %r cannot be combined with validate_certs: false; either verify the endpoint against the bundle or, for a test '
+     'server only, not at all' % requests.certs.where()),
+    (dict(endpoint='https://dcs.example:abc'), "endpoint 'https://dcs.example:abc' has an invalid port: use a number from 1 to 65535, or none"),
+])
+def test_client_factory_names_the_bad_option_and_value(overrides, message):
+    with pytest.raises(errors.ValidationError) as info:
+        huaweicloud.huaweicloud_client(FakeModule(**overrides), huaweicloud.DCS)
+    assert info.value.message == message
+
+
+def test_client_factory_passes_ca_bundle_and_warns_about_plain_http():
+    module = FakeModule(ca_bundle=requests.certs.where())
+    client = huaweicloud.huaweicloud_client(module, huaweicloud.DCS)
+    assert client.http.verify == requests.certs.where() and module.warnings == []
+
+    module = FakeModule(endpoint='http://dcs.internal.example:8080')
+    huaweicloud.huaweicloud_client(module, huaweicloud.DCS)
+    assert module.warnings == [
+        'endpoint http://dcs.internal.example:8080 uses plain http to a host that is not loopback: every request, with the access '
+        'key id, its signature and any security token, and every answer travel in clear text, readable and changeable on the way. '
+        'Use https (with ca_bundle for a private CA).']
+
+    module = FakeModule(endpoint='http://127.0.0.1:8998')
+    huaweicloud.huaweicloud_client(module, huaweicloud.DCS)
+    assert module.warnings == []
+
+
+@pytest.mark.parametrize('exc', [
+    requests.exceptions.SSLError('[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: certificate has expired'),
+    requests.exceptions.InvalidHeader('Invalid return character or leading space in header: X-Security-Token'),
+])
+@pytest.mark.parametrize('write', [False, True])
+def test_permanent_transport_errors_are_not_retried(exc, write):
+    def handler(request):
+        raise exc
+
+    client, session, sleeps = make_client(handler, retries=5)
+    with pytest.raises(errors.PermanentTransportError) as info:
+        client.request('UpdateIpWhitelist' if write else 'ShowIpWhitelist', 'PUT' if write else 'GET', whitelist_path(),
+                       body={'whitelist': []} if write else None, write=write)
+    assert info.value.retry_kind is None
+    assert ('It is not retried' in info.value.message) and ('127.0.0.1:8998' in info.value.message)
+    assert (len(session.requests), sleeps, client.write_request_ids) == (1, [], [])
+    assert getattr(client, 'unconfirmed_writes', []) == []
 
 
 def test_argument_spec_env_fallbacks():

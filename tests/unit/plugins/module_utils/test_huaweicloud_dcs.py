@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ansible_collections.ipguard.cloud.plugins.module_utils import huaweicloud_dcs as dcs
-from ansible_collections.ipguard.cloud.plugins.module_utils.errors import ApiError, ValidationError
+from ansible_collections.ipguard.cloud.plugins.module_utils.errors import ApiError, ChangeUndoneError, ValidationError
 from ansible_collections.ipguard.cloud.plugins.module_utils.ipsets import normalize_vendor_entry, sorted_entries
 
 INSTANCE = '5560df16-cebf-4473-95c4-d1b573c16e79'
@@ -82,7 +82,6 @@ def test_validate_request_normalises():
     (dict(ips=['0.0.0.0/0']), 'does not accept entries whose address is 0.0.0.0: 0.0.0.0/0'),
     (dict(ips=['0.0.0.0/1', '128.0.0.0/1']), 'address is 0.0.0.0: 0.0.0.0/1'),
     (dict(ips=['10.0.0.1/24']), "'10.0.0.1/24' has host bits set"),
-    (dict(ips=['10.0.0.%d' % n for n in range(21)]), 'ips holds 21 entries; Huawei Cloud DCS allows at most 20 per instance'),
     (dict(ips=[]), 'ips is empty: state=present needs at least one entry'),
     (dict(instance_id='../../x'), "instance_id '../../x' is not a valid DCS instance id"),
     (dict(wait_timeout=0), 'wait_timeout must be a positive number'),
@@ -97,23 +96,41 @@ def test_absent_with_empty_list_is_accepted_and_changes_nothing():
     assert not dcs.plan_whitelist(whitelist(office=['10.0.0.1']), parsed).changed
 
 
-def test_additions_only_use_the_additive_call_and_keep_other_groups_verbatim():
+def test_more_than_twenty_entries_are_checked_against_the_instance_limit_not_before_the_read():
+    ips = ['10.0.0.%d' % n for n in range(25)]
+    parsed = dcs.validate_request(params(ips=ips))
+    assert len(parsed.ips) == 25
+    with pytest.raises(ValidationError, match='would hold 25 entries across all groups; the instance allows at most 20'):
+        dcs.plan_whitelist(whitelist(), parsed)
+    plan = dcs.plan_whitelist(whitelist(limit=25), parsed)
+    assert plan.write == 'add' and len(plan.add_body['whitelist'][0]['ip_list']) == 25
+
+
+def test_additions_to_an_existing_group_replace_the_whole_whitelist_and_keep_other_groups_verbatim():
     current = whitelist(app_servers=['10.0.0.0/24', '192.168.1.10/32'], office=['203.0.113.0/24'])
     plan = dcs.plan_whitelist(current, request(ips=['198.51.100.7', '203.0.113.0/24']))
-    assert plan.write == 'add' and plan.changed
-    assert plan.add_body == {'whitelist': [{'group_name': 'office', 'ip_list': ['198.51.100.7']}]}
+    # POST whitelist-async may replace an existing group's list, so it is only used to create one.
+    assert plan.write == 'replace' and plan.changed and plan.add_body is None
+    assert plan.instance_id == INSTANCE
     assert plan.replace_body == {'enable_whitelist': True, 'whitelist': [
         {'group_name': 'app-servers', 'ip_list': ['10.0.0.0/24', '192.168.1.10/32']},
         {'group_name': 'office', 'ip_list': ['198.51.100.7', '203.0.113.0/24']}]}
     assert plan.diff() == {'before': {'group_name': 'office', 'ips': ['203.0.113.0/24'], 'enable_whitelist': True},
                            'after': {'group_name': 'office', 'ips': ['198.51.100.7', '203.0.113.0/24'], 'enable_whitelist': True}}
     assert plan.warnings == []
+    assert plan.as_replace() is plan
 
 
 def test_new_group_is_appended():
     plan = dcs.plan_whitelist(whitelist(app_servers=['10.0.0.0/24']), request(ips=['203.0.113.0/24']))
     assert plan.write == 'add' and plan.add_body == {'whitelist': [{'group_name': 'office', 'ip_list': ['203.0.113.0/24']}]}
     assert [group.name for group in plan.after.groups] == ['app-servers', 'office']
+    # enabling a whitelist that is enabled already changes nothing, so the group may still be created with POST
+    assert dcs.plan_whitelist(whitelist(app_servers=['10.0.0.0/24']), request(ips=['203.0.113.0/24'], enable_whitelist=True)).write == 'add'
+    replaced = plan.as_replace()
+    assert (replaced.write, replaced.add_body) == ('replace', None)
+    assert replaced.replace_body == plan.replace_body == {'enable_whitelist': True, 'whitelist': [
+        {'group_name': 'app-servers', 'ip_list': ['10.0.0.0/24']}, {'group_name': 'office', 'ip_list': ['203.0.113.0/24']}]}
 
 
 @pytest.mark.parametrize('current, req, body', [
@@ -128,6 +145,17 @@ def test_new_group_is_appended():
     # removing the group
     (whitelist(office=['10.0.0.1'], app_servers=['10.1.0.0/16']), request(state='absent'),
      {'enable_whitelist': True, 'whitelist': [{'group_name': 'app-servers', 'ip_list': ['10.1.0.0/16']}]}),
+    # additions to an existing group
+    (whitelist(office=['10.0.0.1'], app_servers=['10.1.0.0/16']), request(ips=['10.0.0.2']),
+     {'enable_whitelist': True, 'whitelist': [{'group_name': 'office', 'ip_list': ['10.0.0.1', '10.0.0.2']},
+                                              {'group_name': 'app-servers', 'ip_list': ['10.1.0.0/16']}]}),
+    # a new group in a disabled whitelist, and one created while enabling the whitelist
+    (whitelist(False, app_servers=['10.1.0.0/16']), request(ips=['10.0.0.2']),
+     {'enable_whitelist': False, 'whitelist': [{'group_name': 'app-servers', 'ip_list': ['10.1.0.0/16']},
+                                               {'group_name': 'office', 'ip_list': ['10.0.0.2']}]}),
+    (whitelist(False, app_servers=['10.1.0.0/16']), request(ips=['10.0.0.2'], enable_whitelist=True),
+     {'enable_whitelist': True, 'whitelist': [{'group_name': 'app-servers', 'ip_list': ['10.1.0.0/16']},
+                                              {'group_name': 'office', 'ip_list': ['10.0.0.2']}]}),
     # additions to a disabled whitelist do not enable it, so they go through the full write
     (whitelist(False, office=['10.0.0.1']), request(ips=['10.0.0.2']),
      {'enable_whitelist': False, 'whitelist': [{'group_name': 'office', 'ip_list': ['10.0.0.1', '10.0.0.2']}]}),
@@ -205,22 +233,37 @@ def test_enabling_an_empty_whitelist_warns_that_it_stays_open():
                              'without whitelist groups is open to every address that can reach the VPC.' % INSTANCE]
 
 
-def test_reflects_plan_and_conflicts():
-    current = whitelist(app_servers=['10.0.0.0/24'], office=['10.1.0.1'])
+def test_change_persists_looks_only_at_our_change():
+    current = whitelist(app_servers=['10.0.0.0/24'], office=['10.1.0.1', '10.1.0.3'])
     add = dcs.plan_whitelist(current, request(ips=['10.1.0.2']))
-    assert dcs.reflects_plan(add, whitelist(app_servers=['10.0.0.0/24'], office=['10.1.0.1', '10.1.0.2', '10.1.0.3']))
-    assert not dcs.reflects_plan(add, whitelist(app_servers=['10.0.0.0/24'], office=['10.1.0.2']))
-    assert not dcs.reflects_plan(add, whitelist(app_servers=['10.0.0.0/24']))
-    replace = dcs.plan_whitelist(current, request(ips=['10.1.0.2'], purge_ips=True))
-    assert dcs.reflects_plan(replace, whitelist(office=['10.1.0.2/32']))
-    assert not dcs.reflects_plan(replace, whitelist(office=['10.1.0.2', '10.1.0.3']))
-    assert not dcs.reflects_plan(replace, whitelist(False, office=['10.1.0.2']))
+    assert dcs.change_persists(add, whitelist(app_servers=['10.0.0.0/24'], office=['10.1.0.1', '10.1.0.2', '10.1.0.3']))
+    # other groups, and other entries of ours, changing meanwhile is not ours to judge
+    assert dcs.change_persists(add, whitelist(new_group=['10.2.0.1'], office=['10.1.0.2/32', '10.1.0.9']))
+    assert not dcs.change_persists(add, whitelist(app_servers=['10.0.0.0/24'], office=['10.1.0.1', '10.1.0.3']))
+    assert not dcs.change_persists(add, whitelist(app_servers=['10.0.0.0/24']))
+    assert not dcs.change_persists(add, whitelist(False, office=['10.1.0.2']))
+    purge = dcs.plan_whitelist(current, request(ips=['10.1.0.2'], purge_ips=True))
+    assert dcs.change_persists(purge, whitelist(office=['10.1.0.2']))
+    assert not dcs.change_persists(purge, whitelist(office=['10.1.0.2', '10.1.0.3']))
     remove = dcs.plan_whitelist(current, request(state='absent'))
-    assert dcs.reflects_plan(remove, whitelist(app_servers=['10.0.0.0/24']))
-    assert not dcs.reflects_plan(remove, whitelist(office=['10.1.0.1']))
-    assert dcs.groups_changed_under_us(add, whitelist(app_servers=['10.0.0.0/24'], office=['10.9.9.9'])) == []
-    assert dcs.groups_changed_under_us(add, whitelist(app_servers=['10.0.0.1'], new_group=['10.2.0.1'], office=[])) == [
-        'app-servers', 'new-group']
+    assert dcs.change_persists(remove, whitelist(app_servers=['10.0.0.0/24']))
+    assert not dcs.change_persists(remove, whitelist(app_servers=['10.0.0.0/24'], office=['10.1.0.1']))
+    assert not hasattr(dcs, 'reflects_plan') and not hasattr(dcs, 'groups_changed_under_us')
+
+
+def test_change_undone_names_the_write_and_asks_to_plan_again():
+    current = whitelist(app_servers=['10.0.0.0/24'])
+    seen = whitelist(app_servers=['10.0.0.0/24', '10.0.0.9'])
+    put = dcs.plan_whitelist(current, request(group_name='app-servers', ips=['10.0.0.0/24'], state='absent', allow_open=True))
+    error = dcs.change_undone(put, seen, 'right after the write')
+    assert isinstance(error, ChangeUndoneError) and error.replan is True
+    assert error.write_action == 'UpdateIpWhitelist'
+    assert error.message == (
+        "The change to group 'app-servers' of DCS instance %s is not in its whitelist right after the write: another writer replaced "
+        "the whole whitelist with a copy read before our write (the DCS API has no conditional write). Planned: enable_whitelist=True, "
+        "groups: none. Seen: enable_whitelist=True, groups: app-servers=10.0.0.0/24,10.0.0.9." % INSTANCE)
+    post = dcs.plan_whitelist(current, request(ips=['10.1.0.1']))
+    assert dcs.change_undone(post, seen, 'x').write_action == 'AddIpWhitelist'
 
 
 def test_missing_api_errors():
@@ -294,6 +337,8 @@ def test_plans_keep_other_groups_respect_limits_and_converge(current, req):
         assert written.enabled or not current.enabled
         assert written.groups or not current.groups or not written.enabled
     if plan.write == 'add':
+        # POST whitelist-async only ever creates a group, in a whitelist that stays enabled
+        assert current.group(req.group_name) is None and current.enabled and written.enabled
         assert merged_by_add(current, plan.add_body).as_result() == written.as_result()
     # Planning again from the result changes nothing.
     assert not dcs.plan_whitelist(written, req).changed

@@ -81,10 +81,18 @@ def test_redis_group_names_accepted(name):
     ipsets.check_group_name(ipsets.ALICLOUD_REDIS, name)
 
 
-@pytest.mark.parametrize('name', ['Office', 'a', '1abc', 'abc_', 'ab-c', 'a' * 33, '', None])
+@pytest.mark.parametrize('name', ['Office', 'a', '1abc', 'abc_', 'ab-c', 'a' * 33, '', None, 'office\n', '\noffice', 'office\r\n'])
 def test_redis_group_names_rejected(name):
-    with pytest.raises(ValidationError, match='is not valid for Alibaba Cloud Redis'):
+    with pytest.raises(ValidationError) as info:
         ipsets.check_group_name(ipsets.ALICLOUD_REDIS, name)
+    assert info.value.message == ('group_name %r is not valid for Alibaba Cloud Redis: use 2-32 characters of lowercase letters, '
+                                  'digits and underscores, starting with a letter and ending with a letter or digit' % (name,))
+
+
+def test_a_trailing_line_break_is_shown():
+    with pytest.raises(ValidationError) as info:
+        ipsets.check_group_name(ipsets.ALICLOUD_REDIS, 'office\n')
+    assert info.value.message.startswith("group_name 'office\\n' is not valid")
 
 
 @pytest.mark.parametrize('name', ['ali_dms_group', 'hdm_security_ips'])
@@ -93,13 +101,18 @@ def test_redis_system_groups_refused(name):
         ipsets.check_group_name(ipsets.ALICLOUD_REDIS, name)
 
 
-@pytest.mark.parametrize('name, ok', [('office', True), ('Office-1', True), ('app_servers', True), ('abcd', False), ('1office', False), ('off ice', False)])
+@pytest.mark.parametrize('name, ok', [
+    ('office', True), ('Office-1', True), ('app_servers', True), ('a' * 64, True),
+    ('abcd', False), ('1office', False), ('off ice', False), ('office\n', False), ('a' * 65, False), ('', False), (None, False),
+])
 def test_dcs_group_names(name, ok):
     if ok:
         ipsets.check_group_name(ipsets.HUAWEICLOUD_DCS, name)
     else:
-        with pytest.raises(ValidationError, match='at least 5 characters'):
+        with pytest.raises(ValidationError) as info:
             ipsets.check_group_name(ipsets.HUAWEICLOUD_DCS, name)
+        assert info.value.message == ('group_name %r is not valid for Huawei Cloud DCS: use 5 to 64 characters of letters, digits, '
+                                      '"-" and "_", starting with a letter' % (name,))
 
 
 def test_group_size_and_zero_address_limits():
@@ -118,3 +131,8 @@ def test_apigateway_control_name_rule():
     assert not ipsets.APIGATEWAY_CONTROL_NAME.match('_office')
     assert not ipsets.APIGATEWAY_CONTROL_NAME.match('abc')
     assert not ipsets.APIGATEWAY_CONTROL_NAME.match('a' * 51)
+    assert ipsets.APIGATEWAY_CONTROL_NAME.match('a' * 50)
+    # The patterns are anchored at the very end, so even a plain match() refuses a trailing line break.
+    assert not ipsets.APIGATEWAY_CONTROL_NAME.match('office_acl\n')
+    assert not ipsets.ALICLOUD_REDIS.group_name_pattern.match('office\n')
+    assert not ipsets.HUAWEICLOUD_DCS.group_name_pattern.match('office\n')

@@ -176,3 +176,158 @@ def test_fail_kwargs_reports_the_writes_made_before_the_failure():
     Client.write_request_ids = []
     assert errors.fail_kwargs(error, Client()) == {'msg': 'group changed under us'}
     assert errors.fail_kwargs(error, None) == {'msg': 'group changed under us'}
+
+
+def test_exhausted_retries_are_named_in_the_message():
+    retry, sleeps = policy(retries=2)
+    error = errors.ThrottledError('slow down.')
+    with pytest.raises(errors.ThrottledError) as info:
+        retry.run(Script(error, error, error))
+    assert info.value.message == 'slow down (gave up after 2 retries)'
+    retry, sleeps = policy(retries=0)
+    error = errors.ServerError('oops')
+    with pytest.raises(errors.ServerError) as info:
+        retry.run(Script(error))
+    assert info.value.message == 'oops (no retry was allowed (retries: 0))'
+
+
+def test_a_permanent_error_is_not_marked_as_exhausted():
+    retry, dummy = policy(retries=2)
+    with pytest.raises(errors.AuthError) as info:
+        retry.run(Script(errors.AuthError('denied.')))
+    assert info.value.message == 'denied.'
+
+
+def test_a_write_is_repeated_only_after_a_refusal():
+    retry, sleeps = policy(retries=3)
+    script = Script(errors.ThrottledError('slow'), errors.InstanceBusyError('busy'), 'done')
+    assert retry.run(script, idempotent=False) == 'done' and script.attempts == 3
+    for lost in (errors.ServerError('oops', http_status=502), errors.TransportError('reset')):
+        script = Script(lost)
+        with pytest.raises(type(lost)):
+            retry.run(script, idempotent=False)
+        assert script.attempts == 1
+
+
+def test_max_retries_lowers_the_bound_for_one_call():
+    retry, sleeps = policy(retries=3)
+    error = errors.ThrottledError('slow')
+    script = Script(error, error, error)
+    with pytest.raises(errors.ThrottledError):
+        retry.run(script, max_retries=1)
+    assert script.attempts == 2 and len(sleeps) == 1
+    script = Script(error, error, error, error)
+    with pytest.raises(errors.ThrottledError):
+        retry.run(script, max_retries=10)  # never above retries
+    assert script.attempts == 4
+
+
+class Attempts:
+    """For converge: raises the scripted errors in turn (by retry number), then returns ('ok', retry)."""
+
+    def __init__(self, *outcomes):
+        self.outcomes = list(outcomes)
+        self.seen = []
+
+    def __call__(self, retry):
+        self.seen.append(retry)
+        if self.outcomes:
+            outcome = self.outcomes.pop(0)
+            if isinstance(outcome, Exception):
+                raise outcome
+        return ('ok', retry)
+
+
+def write_error(error_class, action='ModifySecurityIps', replan=True):
+    """An error as SignedApiClient.send_write marks it (``replan``: lost answer, or a refused overwrite)."""
+    error = error_class('%s failed.' % action)
+    error.write_action = action
+    error.replan = replan
+    return error
+
+
+def test_converge_plans_again_after_a_failed_write():
+    retry, sleeps = policy(retries=3, random_value=1.0)
+
+    class Client:
+        unconfirmed_writes = [('ModifySecurityIps', None)]
+
+    client = Client()
+    attempts = Attempts(write_error(errors.ServerError), write_error(errors.ThrottledError), write_error(errors.ChangeUndoneError))
+    assert retry.converge(attempts, client) == ('ok', 3)
+    assert attempts.seen == [0, 1, 2, 3]
+    assert sleeps == [0.5, 1.0, 2.0]
+    # A successful attempt read the state afresh: the earlier lost answers are settled.
+    assert client.unconfirmed_writes == []
+
+
+def test_converge_busy_errors_back_off_longer():
+    retry, sleeps = policy(retries=3, random_value=1.0)
+    assert retry.converge(Attempts(write_error(errors.InstanceBusyError))) == ('ok', 1)
+    assert sleeps == [2.0]
+
+
+@pytest.mark.parametrize('error', [
+    errors.ServerError('a read failed'),                      # not a write: the read already had its retries
+    write_error(errors.ServerError, replan=False),
+    write_error(errors.InvalidParameterError, replan=False),  # a write refused for good
+    write_error(errors.ThrottledError, replan=False),         # a refusal the client already retried
+    write_error(errors.PermanentTransportError, replan=False),
+    errors.ConflictError('not as planned'),
+])
+def test_converge_does_not_retry_reads_or_permanent_errors(error):
+    retry, sleeps = policy(retries=3)
+    attempts = Attempts(error)
+
+    class Client:
+        unconfirmed_writes = [('X', None)]
+
+    client = Client()
+    with pytest.raises(type(error)) as info:
+        retry.converge(attempts, client)
+    assert info.value is error and attempts.seen == [0] and sleeps == []
+    assert 'gave up' not in info.value.message
+    assert client.unconfirmed_writes == [('X', None)]
+
+
+def test_converge_is_bounded_by_retries_and_says_so():
+    retry, sleeps = policy(retries=2)
+    errors_raised = [write_error(errors.ChangeUndoneError, 'UpdateIpWhitelist') for dummy in range(3)]
+    attempts = Attempts(*errors_raised)
+    with pytest.raises(errors.ChangeUndoneError) as info:
+        retry.converge(attempts)
+    assert attempts.seen == [0, 1, 2] and len(sleeps) == 2
+    assert info.value is errors_raised[-1]
+    assert info.value.message == 'UpdateIpWhitelist failed (gave up after 2 retries, each planned again from a fresh read)'
+    retry, sleeps = policy(retries=1)
+    attempts = Attempts(write_error(errors.TransportError), write_error(errors.TransportError))
+    with pytest.raises(errors.TransportError) as info:
+        retry.converge(attempts)
+    assert info.value.message == 'ModifySecurityIps failed (gave up after 1 retry, each planned again from a fresh read)'
+
+
+def test_converge_with_no_retries_makes_one_attempt():
+    retry, sleeps = policy(retries=0)
+    attempts = Attempts(write_error(errors.ThrottledError))
+    with pytest.raises(errors.ThrottledError) as info:
+        retry.converge(attempts)
+    assert attempts.seen == [0] and sleeps == []
+    assert info.value.message == 'ModifySecurityIps failed (no retry was allowed (retries: 0))'
+
+
+def test_fail_kwargs_says_a_lost_answer_may_have_been_applied():
+    class Client:
+        write_request_ids = ['REQ-1']
+        unconfirmed_writes = [('ModifySecurityIps', None), ('UpdateIpWhitelist', 'rq-9')]
+
+    error = errors.ServerError('Alibaba Cloud R-kvstore DescribeSecurityIps failed: HTTP 503.', http_status=503)
+    assert errors.fail_kwargs(error, Client()) == {
+        'msg': 'Alibaba Cloud R-kvstore DescribeSecurityIps failed: HTTP 503. The answer to ModifySecurityIps (no request id: the answer '
+               'was lost), UpdateIpWhitelist (request id rq-9) was lost: the write may have been applied. Nothing was repeated blindly; '
+               'run the task again to see the state and converge.',
+        'http_status': 503, 'changed': True, 'request_ids': ['REQ-1']}
+    Client.write_request_ids = []
+    Client.unconfirmed_writes = [('AddIpControlPolicyItem', None)]
+    assert errors.fail_kwargs(error, Client())['changed'] is True
+    Client.unconfirmed_writes = []
+    assert 'changed' not in errors.fail_kwargs(error, Client())

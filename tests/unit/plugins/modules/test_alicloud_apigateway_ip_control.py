@@ -6,6 +6,7 @@
 import json
 
 import pytest
+import requests
 
 from ansible_collections.ipguard.cloud.plugins.modules import alicloud_apigateway_ip_control as module
 from ansible_collections.ipguard.cloud.tests.unit.plugins.scripted_http import Cloud, reply, run_module
@@ -27,9 +28,16 @@ class Gateway:
     def handle(self, request):
         action = request.headers['x-acs-action']
         assert self.answers.get(action), 'unexpected call %s %r' % (action, request.query)
-        status, body = self.answers[action].pop(0)
+        answer = self.answers[action].pop(0)
         self.count += 1
+        if isinstance(answer, Exception):
+            raise answer
+        status, body = answer
         return reply(status, dict(body, RequestId='REQ-%d-%s' % (self.count, action)))
+
+    def left_over(self):
+        """Answers never asked for, by action."""
+        return dict((action, len(bodies)) for action, bodies in self.answers.items() if bodies)
 
     def sent(self):
         """(action, business parameters) of every request, RegionId checked and left out."""
@@ -295,6 +303,19 @@ def test_emptying_an_allow_control_needs_allow_open(monkeypatch, capsys):
     (dict(policies=[{'cidrs': ['10.%d.0.0/16' % n]} for n in range(101)]), 'policies make 101 items'),
     (dict(state='absent', policies=[{'cidrs': ['10.0.0.1']}]), 'policies cannot be combined with state=absent'),
     (dict(apis=[{'group_id': 'g', 'api_id': 'a,b'}]), "apis[0].api_id 'a,b' is not a valid id"),
+    (dict(name='office_allow\n'), "name 'office_allow\\n' is not a valid IP control name"),
+    (dict(ip_control_id=ACL + '\n'), "ip_control_id '%s\\n' is not a valid IP control id: use 1 to 64 letters, digits, \"-\" and \"_\"" % ACL),
+    (dict(ip_control_id='a' * 65), "ip_control_id '%s' is not a valid IP control id" % ('a' * 65)),
+    (dict(policies=[{'cidrs': ['10.0.0.1'], 'app_id': '111\n'}]), "policies[0].app_id '111\\n' is not a valid app id"),
+    (dict(apis=[{'group_id': 'g' * 65, 'api_id': 'a'}]), "apis[0].group_id '%s' is not a valid id" % ('g' * 65)),
+    (dict(apis=[{'group_id': 'g', 'api_id': 'a\n'}]), "apis[0].api_id 'a\\n' is not a valid id"),
+    (dict(timeout=float('nan')), 'timeout nan is not a valid number of seconds: use a number greater than 0 and at most 3600'),
+    (dict(timeout=float('inf')), 'timeout inf is not a valid number of seconds: use a number greater than 0 and at most 3600'),
+    (dict(retries=21), 'retries 21 is not valid: use a whole number from 0 to 20'),
+    (dict(ca_bundle='/nonexistent/ca.pem'), "ca_bundle '/nonexistent/ca.pem' does not exist"),
+    (dict(ca_bundle='/', validate_certs=False), "ca_bundle '/' cannot be combined with validate_certs: false"),
+    (dict(endpoint='https://apigateway.example:99999'), "endpoint 'https://apigateway.example:99999' has an invalid port"),
+    (dict(region='cn-hangzhou\n'), "region 'cn-hangzhou\\n' is not a valid Alibaba Cloud region id"),
 ])
 def test_bad_input_fails_before_any_request(monkeypatch, capsys, extra, message):
     gateway = Gateway(monkeypatch)
@@ -303,6 +324,43 @@ def test_bad_input_fails_before_any_request(monkeypatch, capsys, extra, message)
     assert result['failed'] is True
     assert message in result['msg']
     assert gateway.cloud.requests == []
+
+
+def warning_texts(result):
+    # plain strings, or ansible-core 2.19+ structured events
+    return [warning['event']['msg'] if isinstance(warning, dict) else warning for warning in result.get('warnings') or []]
+
+
+def test_plain_http_beyond_loopback_draws_a_warning(monkeypatch, capsys):
+    # Once controller code is imported in this process (other tests do), ansible-core shows module
+    # warnings on the controller's display instead of returning them; a module run is not that.
+    monkeypatch.setattr('ansible.module_utils._internal.is_controller', False)
+    gateway = Gateway(monkeypatch, DescribeIpControls=[controls(OFFICE_ACL)] * 2, DescribeIpControlPolicyItems=[OFFICE_ITEMS] * 2)
+    result = run_module(capsys, module.main, args(endpoint='http://192.0.2.10:8080'))
+    assert result['changed'] is False
+    assert warning_texts(result) == [
+        'endpoint http://192.0.2.10:8080 uses plain http to a host that is not loopback: every request, with the access key id, '
+        'its signature and any security token, and every answer travel in clear text, readable and changeable on the way. '
+        'Use https (with ca_bundle for a private CA).']
+    assert gateway.cloud.requests[0].url.startswith('http://192.0.2.10:8080/?')
+
+    result = run_module(capsys, module.main, args(endpoint='http://127.0.0.1:8080'))
+    assert result['changed'] is False and not any('plain http' in text for text in warning_texts(result))
+
+
+def test_a_tls_failure_fails_the_task_after_one_attempt(monkeypatch, capsys):
+    def handler(request):
+        raise requests.exceptions.SSLError('[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: unable to get local issuer '
+                                           'certificate ' + request.url)
+
+    cloud = Cloud(monkeypatch, handler)
+    result = run_module(capsys, module.main, args(retries=5))
+    assert result['failed'] is True
+    assert result['msg'] == (
+        "TLS verification of apigateway.cn-hangzhou.aliyuncs.com failed: the certificate is issued by a CA that is not trusted. "
+        "It is not retried: if the endpoint's certificate comes from a private CA, set ca_bundle to a PEM file of its CA "
+        "certificates (or REQUESTS_CA_BUNDLE in the environment); set validate_certs: false only for test servers")
+    assert len(cloud.requests) == 1 and cloud.sleeps == []
 
 
 def test_api_errors_are_typed_and_secrets_stay_out(monkeypatch, capsys):
@@ -371,3 +429,91 @@ def test_absent_refuses_a_bound_control_and_names_the_apis(monkeypatch, capsys):
     assert result['msg'] == ('IP control %s (office_allow) is still bound to 1 API(s): group g1 api a1 stage RELEASE; unbind them first '
                              '(apis: [] with purge_apis: true, or in the console)' % ACL)
     assert 'DeleteIpControl' not in gateway.actions()
+
+
+# --- lost answers: the whole control is read and planned again ----------------------------------
+
+BAD_GATEWAY = (502, {'Code': 'BadGateway', 'Message': 'The gateway did not answer in time.'})
+ADDED_ITEMS = items(('P1', '', '203.0.113.0/24;198.51.100.7'), ('P2', '111', '192.0.2.0/28'), ('P9', '', '10.0.0.1'))
+READ_ALL = ['DescribeIpControls', 'DescribeIpControlPolicyItems']
+
+
+@pytest.mark.parametrize('lost', [BAD_GATEWAY, requests.exceptions.ConnectionError('Connection reset by peer')])
+def test_an_add_whose_answer_was_lost_but_that_landed_is_not_added_again(monkeypatch, capsys, lost):
+    gateway = Gateway(monkeypatch, DescribeIpControls=[controls(OFFICE_ACL)] * 2, DescribeIpControlPolicyItems=[OFFICE_ITEMS, ADDED_ITEMS],
+                      AddIpControlPolicyItem=[lost])
+    result = run_module(capsys, module.main, args(policies=[{'cidrs': ['10.0.0.1']}]))
+
+    assert gateway.actions() == READ_ALL + ['AddIpControlPolicyItem'] + READ_ALL
+    assert gateway.sent()[3:] == [lookup_by_name(), read_items()]
+    assert gateway.left_over() == {}
+    assert 'failed' not in result and result['changed'] is True and result['request_ids'] == []
+    assert result['ip_control']['policy_items'] == [{'policy_item_id': 'P9', 'app_id': None, 'cidrs': ['10.0.0.1']}] + OFFICE_RESULT_ITEMS
+    assert len(gateway.cloud.sleeps) == 1
+
+
+def test_an_add_lost_to_a_5xx_that_did_not_land_is_planned_and_sent_again(monkeypatch, capsys):
+    gateway = Gateway(monkeypatch, DescribeIpControls=[controls(OFFICE_ACL)] * 2, DescribeIpControlPolicyItems=[OFFICE_ITEMS, OFFICE_ITEMS],
+                      AddIpControlPolicyItem=[BAD_GATEWAY, ok({'PolicyItemId': 'P9'})])
+    result = run_module(capsys, module.main, args(policies=[{'cidrs': ['10.0.0.1']}]))
+
+    assert gateway.actions() == READ_ALL + ['AddIpControlPolicyItem'] + READ_ALL + ['AddIpControlPolicyItem']
+    assert gateway.sent()[2] == gateway.sent()[5] == ('AddIpControlPolicyItem', {'IpControlId': ACL, 'CidrIp': '10.0.0.1'})
+    assert gateway.left_over() == {}
+    assert 'failed' not in result and result['changed'] is True and result['request_ids'] == ['REQ-6-AddIpControlPolicyItem']
+
+
+def test_an_add_that_timed_out_and_is_not_visible_is_not_sent_again(monkeypatch, capsys):
+    gateway = Gateway(monkeypatch, DescribeIpControls=[controls(OFFICE_ACL)] * 2, DescribeIpControlPolicyItems=[OFFICE_ITEMS, OFFICE_ITEMS],
+                      AddIpControlPolicyItem=[requests.exceptions.ReadTimeout('read timed out')])
+    result = run_module(capsys, module.main, args(policies=[{'cidrs': ['10.0.0.1']}]))
+
+    # the timed-out add may still land: after the fresh read, it is refused rather than sent a second time
+    assert gateway.actions() == READ_ALL + ['AddIpControlPolicyItem'] + READ_ALL
+    assert gateway.left_over() == {}
+    assert result['failed'] is True and result['changed'] is True and result['request_ids'] == []
+    assert result['msg'] == (
+        'AddIpControlPolicyItem is not sent again: an earlier AddIpControlPolicyItem of this run timed out and may still be applied, '
+        'and repeating it could apply it twice. Run the task again to see the state and converge. The answer to '
+        'AddIpControlPolicyItem (no request id: the answer was lost) was lost: the write may have been applied. Nothing was '
+        'repeated blindly; run the task again to see the state and converge.')
+
+
+def test_a_create_whose_answer_was_lost_but_that_landed_is_not_created_again(monkeypatch, capsys):
+    gateway = Gateway(monkeypatch, DescribeIpControls=[controls(), controls(OFFICE_ACL)], CreateIpControl=[BAD_GATEWAY],
+                      DescribeIpControlPolicyItems=[OFFICE_ITEMS])
+    result = run_module(capsys, module.main, args(ip_control_type='ALLOW', description='Office egress', policies=TWO_POLICIES))
+
+    assert gateway.actions() == ['DescribeIpControls', 'CreateIpControl'] + READ_ALL
+    assert gateway.left_over() == {}
+    assert 'failed' not in result and result['changed'] is True and result['request_ids'] == []
+    assert result['ip_control'] == {'ip_control_id': ACL, 'name': 'office_allow', 'type': 'ALLOW', 'description': 'Office egress',
+                                    'policy_items': OFFICE_RESULT_ITEMS}
+
+
+def test_a_create_that_timed_out_and_is_not_visible_is_not_sent_again(monkeypatch, capsys):
+    gateway = Gateway(monkeypatch, DescribeIpControls=[controls(), controls()],
+                      CreateIpControl=[requests.exceptions.ReadTimeout('read timed out')])
+    result = run_module(capsys, module.main, args(ip_control_type='ALLOW', policies=TWO_POLICIES))
+
+    assert gateway.actions() == ['DescribeIpControls', 'CreateIpControl', 'DescribeIpControls']
+    assert gateway.left_over() == {}
+    assert result['failed'] is True and result['changed'] is True
+    assert result['msg'].startswith('CreateIpControl is not sent again: an earlier CreateIpControl of this run timed out')
+    assert 'The answer to CreateIpControl (no request id: the answer was lost) was lost: the write may have been applied.' in result['msg']
+
+
+def test_a_throttled_modify_is_planned_again_from_a_fresh_read(monkeypatch, capsys):
+    throttled = (400, {'Code': 'Throttling.User', 'Message': 'Request was denied due to user flow control.'})
+    # another writer removed item P2 meanwhile: the fresh plan adds the app's item instead of modifying a gone one
+    raced = items(('P1', '', '203.0.113.0/24;198.51.100.7'))
+    gateway = Gateway(monkeypatch, DescribeIpControls=[controls(OFFICE_ACL)] * 2, DescribeIpControlPolicyItems=[OFFICE_ITEMS, raced],
+                      ModifyIpControlPolicyItem=[throttled], AddIpControlPolicyItem=[ok({'PolicyItemId': 'P9'})])
+    result = run_module(capsys, module.main, args(policies=[{'cidrs': ['192.0.2.0/29'], 'app_id': '111'}]))
+
+    # ModifyIpControlPolicyItem replaces the whole item: not repeated by the client, planned again after a read
+    assert gateway.actions() == READ_ALL + ['ModifyIpControlPolicyItem'] + READ_ALL + ['AddIpControlPolicyItem']
+    assert gateway.sent()[2] == ('ModifyIpControlPolicyItem', {'IpControlId': ACL, 'PolicyItemId': 'P2', 'CidrIp': '192.0.2.0/29', 'AppId': '111'})
+    assert gateway.sent()[5] == ('AddIpControlPolicyItem', {'IpControlId': ACL, 'CidrIp': '192.0.2.0/29', 'AppId': '111'})
+    assert gateway.left_over() == {}
+    assert 'failed' not in result and result['changed'] is True and result['request_ids'] == ['REQ-6-AddIpControlPolicyItem']

@@ -84,6 +84,23 @@ def test_nothing_matches_and_bad_names(monkeypatch, capsys):
     assert len(world.cloud.requests) == 1
 
 
+BAD_INPUT = [
+    (dict(ip_control_id='acl042\n'), 'ip_control_id \'acl042\\n\' is not a valid IP control id: use 1 to 64 letters, digits, "-" and "_"'),
+    (dict(name='acl_042\n'),
+     "name 'acl_042\\n' is not a valid IP control name: use 4-50 characters of letters, digits and underscores, not starting with an underscore"),
+    (dict(timeout=float('nan')), 'timeout nan is not a valid number of seconds: use a number greater than 0 and at most 3600'),
+    (dict(ca_bundle='/nonexistent/ca.pem'), "ca_bundle '/nonexistent/ca.pem' does not exist"),
+]
+
+
+def test_bad_ids_and_connection_options_fail_before_any_request(monkeypatch, capsys):
+    world = World(monkeypatch)
+    for extra, message in BAD_INPUT:
+        result = run_module(capsys, module.main, dict(AUTH, **extra))
+        assert result['failed'] is True and result['msg'] == message
+    assert world.cloud.requests == []
+
+
 def test_api_errors_fail_with_their_code(monkeypatch, capsys):
     Cloud(monkeypatch, lambda request: reply(403, {'Code': 'Forbidden.RAM', 'Message': 'denied', 'RequestId': 'R1'}))
     result = run_module(capsys, module.main, dict(AUTH))

@@ -8,7 +8,8 @@ import json
 import pytest
 
 from ansible_collections.ipguard.cloud.plugins.modules import alicloud_redis_security_groups, alicloud_redis_security_groups_info
-from ansible_collections.ipguard.cloud.tests.unit.plugins.scripted_http import Cloud, ReplyQueues, reply, run_module, run_scripted
+from ansible_collections.ipguard.cloud.tests.unit.plugins.scripted_http import (
+    Cloud, ReplyQueues, reply, run_module, run_scripted, warning_messages)
 
 SECRET = 'Unit/Test+Secret=0123'
 AUTH = dict(access_key_id='LTAI5tUnitTestKey', access_key_secret=SECRET, region='cn-hangzhou', endpoint='http://127.0.0.1:9')
@@ -39,15 +40,42 @@ def writes(cloud):
 
 def test_binding_a_group_writes_the_merged_set_and_reads_it_back(monkeypatch, capsys):
     result, cloud = run(monkeypatch, capsys, {
-        'DescribeSecurityGroupConfiguration': [bound(SG_B), bound(SG_A, SG_B)],
+        'DescribeSecurityGroupConfiguration': [bound(SG_B), bound(SG_B), bound(SG_A, SG_B)],
         'DescribeInstanceAttribute': [status('Changing'), status('Normal'), status('Normal')],
         'ModifySecurityGroupConfiguration': [reply(200, {'RequestId': 'W-1'})],
     }, security_group_ids=[SG_A], diff=True)
+    # With wait, the set is read again once the instance is Normal, right before the overwrite.
     assert cloud.actions() == ['DescribeSecurityGroupConfiguration', 'DescribeInstanceAttribute', 'DescribeInstanceAttribute',
-                               'ModifySecurityGroupConfiguration', 'DescribeInstanceAttribute', 'DescribeSecurityGroupConfiguration']
+                               'DescribeSecurityGroupConfiguration', 'ModifySecurityGroupConfiguration', 'DescribeInstanceAttribute',
+                               'DescribeSecurityGroupConfiguration']
     assert writes(cloud) == [{'DBInstanceId': INSTANCE, 'RegionId': 'cn-hangzhou', 'SecurityGroupId': '%s,%s' % (SG_A, SG_B)}]
     assert result['changed'] is True and result['security_group_ids'] == [SG_A, SG_B] and result['request_ids'] == ['W-1']
     assert result['diff'] == {'before': {'security_group_ids': [SG_B]}, 'after': {'security_group_ids': [SG_A, SG_B]}}
+    assert warning_messages(result) == []
+
+
+def test_the_overwrite_is_planned_from_the_read_made_after_waiting(monkeypatch, capsys):
+    result, cloud = run(monkeypatch, capsys, {
+        # another writer bound SG_C while the instance was busy
+        'DescribeSecurityGroupConfiguration': [bound(SG_B), bound(SG_B, SG_C), bound(SG_A, SG_B, SG_C)],
+        'DescribeInstanceAttribute': [status('Normal'), status('Normal')],
+        'ModifySecurityGroupConfiguration': [reply(200, {'RequestId': 'W-1'})],
+    }, security_group_ids=[SG_A])
+    assert cloud.actions() == ['DescribeSecurityGroupConfiguration', 'DescribeInstanceAttribute', 'DescribeSecurityGroupConfiguration',
+                               'ModifySecurityGroupConfiguration', 'DescribeInstanceAttribute', 'DescribeSecurityGroupConfiguration']
+    assert [query['SecurityGroupId'] for query in writes(cloud)] == [','.join([SG_A, SG_B, SG_C])]
+    assert result['changed'] is True and result['security_group_ids'] == [SG_A, SG_B, SG_C]
+
+
+def test_nothing_is_written_when_the_read_after_waiting_shows_the_change_made(monkeypatch, capsys):
+    result, cloud = run(monkeypatch, capsys, {
+        'DescribeSecurityGroupConfiguration': [bound(SG_B), bound(SG_A, SG_B)],
+        'DescribeInstanceAttribute': [status('Normal')],
+    }, security_group_ids=[SG_A])
+    assert cloud.actions() == ['DescribeSecurityGroupConfiguration', 'DescribeInstanceAttribute', 'DescribeSecurityGroupConfiguration']
+    assert result['security_group_ids'] == [SG_A, SG_B] and result['request_ids'] == []
+    # Another writer made the change while this run waited: this run wrote nothing, so it changed nothing.
+    assert result['changed'] is False
 
 
 def test_unchanged_run_reads_once(monkeypatch, capsys):
@@ -114,15 +142,65 @@ def test_results_the_api_cannot_take_fail_after_the_one_read(monkeypatch, capsys
     assert cloud.actions() == ['DescribeSecurityGroupConfiguration']
 
 
-def test_read_back_that_differs_fails_naming_the_differences(monkeypatch, capsys):
+def test_a_change_another_writer_undid_is_planned_again_from_a_fresh_read(monkeypatch, capsys):
     result, cloud = run(monkeypatch, capsys, {
-        'DescribeSecurityGroupConfiguration': [bound(SG_A), bound(SG_B, SG_C)],
-        'ModifySecurityGroupConfiguration': [reply(200, {'RequestId': 'W-1'})],
+        # our A,B landed, then another writer's overwrite left only C; the retry keeps C and adds B again
+        'DescribeSecurityGroupConfiguration': [bound(SG_A), bound(SG_C), bound(SG_C), bound(SG_B, SG_C)],
+        'ModifySecurityGroupConfiguration': [reply(200, {'RequestId': 'W-1'}), reply(200, {'RequestId': 'W-2'})],
     }, security_group_ids=[SG_B], wait=False)
-    assert result['failed'] is True
-    assert result['msg'] == ('Security groups of %s are not as planned after ModifySecurityGroupConfiguration (someone else changed them?): '
-                             'missing %s; unexpected %s' % (INSTANCE, SG_A, SG_C))
-    assert len(writes(cloud)) == 1
+    assert cloud.actions() == ['DescribeSecurityGroupConfiguration', 'ModifySecurityGroupConfiguration', 'DescribeSecurityGroupConfiguration',
+                               'DescribeSecurityGroupConfiguration', 'ModifySecurityGroupConfiguration', 'DescribeSecurityGroupConfiguration']
+    assert [query['SecurityGroupId'] for query in writes(cloud)] == ['%s,%s' % (SG_A, SG_B), '%s,%s' % (SG_B, SG_C)]
+    assert 'failed' not in result and result['changed'] is True
+    assert result['security_group_ids'] == [SG_B, SG_C] and result['request_ids'] == ['W-1', 'W-2']
+    assert len(cloud.sleeps) == 1
+
+
+def test_a_change_undone_every_time_fails_after_the_retries(monkeypatch, capsys):
+    result, cloud = run(monkeypatch, capsys, {
+        'DescribeSecurityGroupConfiguration': [bound(SG_A), bound(SG_A, SG_C), bound(SG_A), bound(SG_A)],
+        'ModifySecurityGroupConfiguration': [reply(200, {'RequestId': 'W-1'}), reply(200, {'RequestId': 'W-2'})],
+    }, security_group_ids=[SG_B, SG_C], purge_security_groups=True, wait=False, retries=1)
+    assert cloud.actions() == ['DescribeSecurityGroupConfiguration', 'ModifySecurityGroupConfiguration', 'DescribeSecurityGroupConfiguration'] * 2
+    assert [query['SecurityGroupId'] for query in writes(cloud)] == ['%s,%s' % (SG_B, SG_C)] * 2
+    assert result['failed'] is True and result['changed'] is True and result['request_ids'] == ['W-1', 'W-2']
+    assert result['msg'] == ('Security groups of %s are not as planned after ModifySecurityGroupConfiguration: another writer replaced the '
+                             'set. Missing: %s, %s; still bound: %s (gave up after 1 retry, each planned again from a fresh read)'
+                             % (INSTANCE, SG_B, SG_C, SG_A))
+
+
+def test_groups_another_writer_unbound_meanwhile_are_warned_about_not_bound_again(monkeypatch, capsys):
+    result, cloud = run(monkeypatch, capsys, {
+        'DescribeSecurityGroupConfiguration': [bound(SG_A, SG_B), bound(SG_B, SG_C)],
+        'ModifySecurityGroupConfiguration': [reply(200, {'RequestId': 'W-1'})],
+    }, security_group_ids=[SG_C], wait=False)
+    assert cloud.actions() == ['DescribeSecurityGroupConfiguration', 'ModifySecurityGroupConfiguration', 'DescribeSecurityGroupConfiguration']
+    assert 'failed' not in result and result['security_group_ids'] == [SG_B, SG_C]
+    assert warning_messages(result) == ['Security groups %s of %s were unbound by another writer while this task changed the bound set; '
+                                        'they were left out, not bound again' % (SG_A, INSTANCE)]
+
+
+def test_a_throttled_overwrite_is_planned_again_not_repeated(monkeypatch, capsys):
+    throttled = reply(400, {'Code': 'Throttling.User', 'Message': 'Request was denied due to user flow control.', 'RequestId': 'T'})
+    result, cloud = run(monkeypatch, capsys, {
+        'DescribeSecurityGroupConfiguration': [bound(SG_A), bound(SG_A, SG_C), bound(SG_A, SG_B, SG_C)],
+        'ModifySecurityGroupConfiguration': [throttled, reply(200, {'RequestId': 'W-2'})],
+    }, security_group_ids=[SG_B], wait=False)
+    assert cloud.actions() == ['DescribeSecurityGroupConfiguration', 'ModifySecurityGroupConfiguration', 'DescribeSecurityGroupConfiguration',
+                               'ModifySecurityGroupConfiguration', 'DescribeSecurityGroupConfiguration']
+    # the second body comes from the fresh read (with the other writer's SG_C), never the stale first one
+    assert [query['SecurityGroupId'] for query in writes(cloud)] == ['%s,%s' % (SG_A, SG_B), ','.join([SG_A, SG_B, SG_C])]
+    assert result['changed'] is True and result['request_ids'] == ['W-2']
+
+
+def test_a_lost_answer_of_an_overwrite_that_landed_is_not_sent_again(monkeypatch, capsys):
+    result, cloud = run(monkeypatch, capsys, {
+        'DescribeSecurityGroupConfiguration': [bound(SG_A), bound(SG_A, SG_B)],
+        'ModifySecurityGroupConfiguration': [reply(502, b'<html>Bad Gateway</html>')],
+    }, security_group_ids=[SG_B], wait=False)
+    assert cloud.actions() == ['DescribeSecurityGroupConfiguration', 'ModifySecurityGroupConfiguration', 'DescribeSecurityGroupConfiguration']
+    assert 'failed' not in result and result['changed'] is True and result['request_ids'] == []
+    assert result['security_group_ids'] == [SG_A, SG_B]
 
 
 def test_write_errors_are_typed(monkeypatch, capsys):

@@ -6,9 +6,11 @@
 import json
 
 import pytest
+import requests
 
 from ansible_collections.ipguard.cloud.plugins.modules import alicloud_redis_whitelist, alicloud_redis_whitelist_info
-from ansible_collections.ipguard.cloud.tests.unit.plugins.scripted_http import Cloud, ReplyQueues, reply, run_module, run_scripted
+from ansible_collections.ipguard.cloud.tests.unit.plugins.scripted_http import (
+    Cloud, ReplyQueues, reply, run_module, run_scripted, warning_messages)
 
 SECRET = 'Unit/Test+Secret=0123'
 AUTH = dict(access_key_id='LTAI5tUnitTestKey', access_key_secret=SECRET, region='cn-hangzhou', endpoint='http://127.0.0.1:9')
@@ -262,32 +264,44 @@ def test_api_errors_fail_with_code_and_request_id(monkeypatch, capsys):
     assert cloud.actions() == ['DescribeSecurityIps']
 
 
-def test_delete_that_drops_unlisted_entries_puts_them_back_and_fails(monkeypatch, capsys):
+def test_delete_that_dropped_the_whole_group_fails_naming_the_kept_entries_and_adds_nothing_back(monkeypatch, capsys):
     result, cloud = run(monkeypatch, capsys, {
         'DescribeSecurityIps': [security_ips(DEFAULT, ('app', '', '10.0.0.1,10.0.0.2,10.0.0.3')), security_ips(DEFAULT)],
-        'DescribeInstanceAttribute': [status('Normal')] * 3,
-        'ModifySecurityIps': [done('W-D'), done('W-R')],
+        'DescribeInstanceAttribute': [status('Normal')] * 2,
+        'ModifySecurityIps': [done('W-D')],
     }, group_name='app', ips=['10.0.0.1'], state='absent')
     assert cloud.actions() == ['DescribeSecurityIps', 'DescribeInstanceAttribute', 'ModifySecurityIps', 'DescribeInstanceAttribute',
-                               'DescribeSecurityIps', 'ModifySecurityIps', 'DescribeInstanceAttribute']
-    assert modify_calls(cloud) == [
-        {'RegionId': 'cn-hangzhou', 'SecurityIpGroupName': 'app', 'ModifyMode': 'Delete', 'SecurityIps': '10.0.0.1'},
-        {'RegionId': 'cn-hangzhou', 'SecurityIpGroupName': 'app', 'ModifyMode': 'Append', 'SecurityIps': '10.0.0.2,10.0.0.3'},
-    ]
-    assert result['failed'] is True
-    assert result['msg'] == ("Group 'app' of %s is not as planned after the change: ModifySecurityIps Delete removed entries that were "
-                             "not listed (10.0.0.2, 10.0.0.3); they were added back" % INSTANCE)
+                               'DescribeSecurityIps']
+    assert modify_calls(cloud) == [{'RegionId': 'cn-hangzhou', 'SecurityIpGroupName': 'app', 'ModifyMode': 'Delete', 'SecurityIps': '10.0.0.1'}]
+    assert result['failed'] is True and result['changed'] is True and result['request_ids'] == ['W-D']
+    assert result['msg'] == (
+        "Group 'app' of %s is not as planned after the change: group 'app' is gone after ModifySecurityIps Delete, and with it "
+        "10.0.0.2, 10.0.0.3, which this task did not remove (either ModifyMode=Delete drops the whole group, or another writer "
+        "removed the group meanwhile). They were NOT added back, since that could restore access somebody revoked; add them with "
+        "state=present if they should stay" % INSTANCE)
+
+
+def test_entries_another_writer_removed_meanwhile_are_warned_about_not_added_back(monkeypatch, capsys):
+    result, cloud = run(monkeypatch, capsys, {
+        'DescribeSecurityIps': [security_ips(DEFAULT, ('app', '', '10.0.0.1,10.0.0.2,10.0.0.3')), security_ips(DEFAULT, ('app', '', '10.0.0.3'))],
+        'ModifySecurityIps': [done('W-D')],
+    }, group_name='app', ips=['10.0.0.1'], state='absent', wait=False)
+    assert cloud.actions() == ['DescribeSecurityIps', 'ModifySecurityIps', 'DescribeSecurityIps']
+    assert modify_calls(cloud) == [{'RegionId': 'cn-hangzhou', 'SecurityIpGroupName': 'app', 'ModifyMode': 'Delete', 'SecurityIps': '10.0.0.1'}]
+    assert 'failed' not in result and result['changed'] is True and result['request_ids'] == ['W-D']
+    assert warning_messages(result) == ["Entries 10.0.0.2 of group 'app' of %s were removed by another writer while this task changed the "
+                                  "group; they were left out, not added back" % INSTANCE]
+    assert result['whitelist'] == {'group_name': 'app', 'ips': ['10.0.0.3'], 'attribute': ''}
 
 
 @pytest.mark.parametrize('args, first, after, fragment', [
-    (dict(ips=['10.0.0.1']), [DEFAULT], [('default', '', '127.0.0.1')], 'entries 10.0.0.1 are missing from group \'default\' after Append'),
-    (dict(ips=['10.0.0.1'], purge_ips=True), [DEFAULT], [('default', '', '10.0.0.1,10.0.0.7')],
-     "group 'default' holds 10.0.0.1, 10.0.0.7 after Cover instead of 10.0.0.1"),
-    (dict(ips=['127.0.0.1'], state='absent'), [DEFAULT], [DEFAULT], "entries 127.0.0.1 are still in group 'default' after Delete"),
-    (dict(ips=['10.0.0.1']), [DEFAULT, ('other', '', '10.5.0.1')], [('default', '', '10.0.0.1,127.0.0.1'), ('other', '', '10.5.0.2')],
-     "group 'other' changed meanwhile ([10.5.0.1] -> [10.5.0.2]); it was left as found"),
-    (dict(ips=['10.0.0.1']), [DEFAULT, DMS], [('default', '', '10.0.0.1,127.0.0.1')],
-     "group 'ali_dms_group' changed meanwhile ([100.104.0.0/16] hidden -> absent)"),
+    (dict(ips=['10.0.0.1']), [DEFAULT], [('default', '', '127.0.0.1')],
+     "entries 10.0.0.1 are missing from group 'default' after ModifySecurityIps Append (another writer removed them meanwhile?); "
+     "they were not added again"),
+    (dict(ips=['10.0.0.1'], purge_ips=True), [DEFAULT], [('default', '', '10.0.0.1,127.0.0.1')],
+     "entries 127.0.0.1 are still in group 'default' after ModifySecurityIps Cover, so they still have access"),
+    (dict(ips=['127.0.0.1'], state='absent'), [DEFAULT, ('other', '', '10.5.0.1')], [DEFAULT],
+     "entries 127.0.0.1 are still in group 'default' after ModifySecurityIps Delete, so they still have access"),
     (dict(ips=['10.0.0.1'], hidden=True), [DEFAULT], [('default', '', '10.0.0.1,127.0.0.1')],
      "group 'default' has attribute '' instead of 'hidden'"),
 ])
@@ -296,8 +310,123 @@ def test_read_back_that_differs_from_the_plan_fails_loudly(monkeypatch, capsys, 
         'DescribeSecurityIps': [security_ips(*first), security_ips(*after)],
         'ModifySecurityIps': [done('W-1')],
     }, wait=False, **args)
-    assert result['failed'] is True and fragment in result['msg']
-    assert cloud.actions().count('ModifySecurityIps') == 1
+    assert result['failed'] is True and result['changed'] is True and result['request_ids'] == ['W-1']
+    assert result['msg'] == "Group 'default' of %s is not as planned after the change: %s" % (INSTANCE, fragment)
+    # A read-back problem is not retried: nothing is written again.
+    assert cloud.actions() == ['DescribeSecurityIps', 'ModifySecurityIps', 'DescribeSecurityIps']
+
+
+@pytest.mark.parametrize('first, after', [
+    ([DEFAULT, ('other', '', '10.5.0.1')], [('default', '', '10.0.0.1,127.0.0.1'), ('other', '', '10.5.0.2')]),
+    ([DEFAULT, DMS], [('default', '', '10.0.0.1,127.0.0.1')]),
+    ([DEFAULT], [('default', '', '10.0.0.1,127.0.0.1,10.0.0.9'), ('new', '', '10.6.0.1')]),
+])
+def test_other_groups_changing_meanwhile_is_not_a_conflict(monkeypatch, capsys, first, after):
+    result, cloud = run(monkeypatch, capsys, {
+        'DescribeSecurityIps': [security_ips(*first), security_ips(*after)],
+        'ModifySecurityIps': [done('W-1')],
+    }, wait=False, ips=['10.0.0.1'])
+    assert 'failed' not in result and result['changed'] is True and warning_messages(result) == []
+    assert cloud.actions() == ['DescribeSecurityIps', 'ModifySecurityIps', 'DescribeSecurityIps']
+    assert [group['group_name'] for group in result['groups']] == sorted(name for name, dummy, dummy in after)
+
+
+LOST = [reply(502, b'<html>Bad Gateway</html>'), requests.exceptions.ConnectionError('Connection reset by peer'),
+        requests.exceptions.ReadTimeout('read timed out')]
+
+
+@pytest.mark.parametrize('lost', LOST)
+def test_lost_answer_of_an_append_that_landed_is_not_sent_again(monkeypatch, capsys, lost):
+    result, cloud = run(monkeypatch, capsys, {
+        'DescribeSecurityIps': [security_ips(DEFAULT, DMS), security_ips(DEFAULT, DMS, ('office', '', '10.0.0.1,10.0.0.2'))],
+        'DescribeInstanceAttribute': [status('Normal')],
+        'ModifySecurityIps': [lost],
+    }, group_name='office', ips=['10.0.0.1', '10.0.0.2'], diff=True)
+    # The re-read shows the Append landed: planned again, nothing is left to write.
+    assert cloud.actions() == ['DescribeSecurityIps', 'DescribeInstanceAttribute', 'ModifySecurityIps', 'DescribeSecurityIps']
+    assert 'failed' not in result and result['changed'] is True
+    assert result['request_ids'] == []
+    assert result['whitelist'] == {'group_name': 'office', 'ips': ['10.0.0.1', '10.0.0.2'], 'attribute': ''}
+    assert result['diff'] == {'before': {}, 'after': {'group_name': 'office', 'ips': ['10.0.0.1', '10.0.0.2']}}
+    assert len(cloud.sleeps) == 1  # the converge backoff before the re-read, no retry of the write
+
+
+@pytest.mark.parametrize('lost', LOST)
+def test_lost_answer_of_an_append_that_did_not_land_writes_only_what_is_missing(monkeypatch, capsys, lost):
+    result, cloud = run(monkeypatch, capsys, {
+        'DescribeSecurityIps': [
+            security_ips(DEFAULT),
+            # another writer added 10.0.0.2 meanwhile; our Append did not land
+            security_ips(('default', '', '10.0.0.2,127.0.0.1')),
+            security_ips(('default', '', '10.0.0.1,10.0.0.2,127.0.0.1'))],
+        'DescribeInstanceAttribute': [status('Normal')] * 3,
+        'ModifySecurityIps': [lost, done('W-2')],
+    }, ips=['10.0.0.1', '10.0.0.2'])
+    assert cloud.actions() == ['DescribeSecurityIps', 'DescribeInstanceAttribute', 'ModifySecurityIps',
+                               'DescribeSecurityIps', 'DescribeInstanceAttribute', 'ModifySecurityIps', 'DescribeInstanceAttribute',
+                               'DescribeSecurityIps']
+    assert modify_calls(cloud) == [
+        {'RegionId': 'cn-hangzhou', 'SecurityIpGroupName': 'default', 'ModifyMode': 'Append', 'SecurityIps': '10.0.0.1,10.0.0.2'},
+        {'RegionId': 'cn-hangzhou', 'SecurityIpGroupName': 'default', 'ModifyMode': 'Append', 'SecurityIps': '10.0.0.1'},
+    ]
+    assert 'failed' not in result and result['changed'] is True and result['request_ids'] == ['W-2']
+    assert result['whitelist']['ips'] == ['10.0.0.1', '10.0.0.2', '127.0.0.1']
+    assert len(cloud.sleeps) == 1
+
+
+def test_lost_answer_of_a_delete_is_planned_again_from_what_the_group_holds(monkeypatch, capsys):
+    result, cloud = run(monkeypatch, capsys, {
+        'DescribeSecurityIps': [security_ips(('app', '', '10.0.0.1,10.0.0.2,10.0.0.3')),
+                                security_ips(('app', '', '10.0.0.2,10.0.0.3')),
+                                security_ips(('app', '', '10.0.0.3'))],
+        'ModifySecurityIps': [reply(503, b''), done('W-D2')],
+    }, group_name='app', ips=['10.0.0.1', '10.0.0.2'], state='absent', wait=False)
+    assert cloud.actions() == ['DescribeSecurityIps', 'ModifySecurityIps', 'DescribeSecurityIps', 'ModifySecurityIps', 'DescribeSecurityIps']
+    assert [call['SecurityIps'] for call in modify_calls(cloud)] == ['10.0.0.1,10.0.0.2', '10.0.0.2']
+    assert [call['ModifyMode'] for call in modify_calls(cloud)] == ['Delete', 'Delete']
+    assert result['changed'] is True and result['request_ids'] == ['W-D2'] and result['whitelist']['ips'] == ['10.0.0.3']
+
+
+def test_re_read_after_a_lost_answer_failing_reports_that_the_write_may_have_been_applied(monkeypatch, capsys):
+    unavailable = reply(503, {'Code': 'ServiceUnavailable', 'Message': 'The request has failed due to a temporary failure of the server.',
+                              'RequestId': 'U-1'})
+    result, cloud = run(monkeypatch, capsys, {
+        'DescribeSecurityIps': [security_ips(DEFAULT), unavailable, unavailable],
+        'ModifySecurityIps': [reply(502, b'<html>Bad Gateway</html>')],
+    }, ips=['10.0.0.1'], wait=False, retries=1)
+    assert cloud.actions() == ['DescribeSecurityIps', 'ModifySecurityIps', 'DescribeSecurityIps', 'DescribeSecurityIps']
+    assert result['failed'] is True and result['changed'] is True and result['request_ids'] == []
+    assert (result['error_code'], result['request_id'], result['http_status']) == ('ServiceUnavailable', 'U-1', 503)
+    assert result['msg'] == (
+        'Alibaba Cloud R-kvstore DescribeSecurityIps failed: ServiceUnavailable: The request has failed due to a temporary failure of '
+        'the server (gave up after 1 retry). The answer to ModifySecurityIps (no request id: the answer was lost) was lost: the write '
+        'may have been applied. Nothing was repeated blindly; run the task again to see the state and converge.')
+
+
+def test_writes_whose_answers_keep_getting_lost_give_up_after_the_retries(monkeypatch, capsys):
+    result, cloud = run(monkeypatch, capsys, {
+        'DescribeSecurityIps': [security_ips(DEFAULT)] * 2,
+        'ModifySecurityIps': [reply(502, b''), reply(500, {'Code': 'InternalError', 'Message': 'oops', 'RequestId': 'E-2'})],
+    }, ips=['10.0.0.1'], wait=False, retries=1)
+    assert cloud.actions() == ['DescribeSecurityIps', 'ModifySecurityIps', 'DescribeSecurityIps', 'ModifySecurityIps']
+    assert [call['SecurityIps'] for call in modify_calls(cloud)] == ['10.0.0.1', '10.0.0.1']
+    assert result['failed'] is True and result['changed'] is True
+    assert result['msg'] == (
+        'Alibaba Cloud R-kvstore ModifySecurityIps failed: InternalError: oops (gave up after 1 retry, each planned again from a fresh '
+        'read). The answer to ModifySecurityIps (no request id: the answer was lost), ModifySecurityIps (request id E-2) was lost: the '
+        'write may have been applied. Nothing was repeated blindly; run the task again to see the state and converge.')
+
+
+def test_a_refusal_that_outlasts_the_retries_fails_without_a_re_read(monkeypatch, capsys):
+    throttled = reply(400, {'Code': 'Throttling.User', 'Message': 'Request was denied due to user flow control.', 'RequestId': 'T'})
+    result, cloud = run(monkeypatch, capsys, {
+        'DescribeSecurityIps': [security_ips(DEFAULT)],
+        'ModifySecurityIps': [throttled, throttled],
+    }, ips=['10.0.0.1'], wait=False, retries=1)
+    assert cloud.actions() == ['DescribeSecurityIps', 'ModifySecurityIps', 'ModifySecurityIps']
+    assert result['failed'] is True and 'changed' not in result
+    assert result['msg'] == ('Alibaba Cloud R-kvstore ModifySecurityIps failed: Throttling.User: Request was denied due to user flow '
+                             'control (gave up after 1 retry)')
 
 
 def test_info_lists_every_group_with_system_ones_marked(monkeypatch, capsys):
