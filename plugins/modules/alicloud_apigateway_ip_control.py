@@ -153,6 +153,11 @@ notes:
     case the API clears an omitted one.
   - The API documentation says an IP control without policy items is ineffective; the module takes the safe
     reading that an emptied V(ALLOW) control admits everyone, hence O(allow_open) to remove its last item.
+  - A write whose answer is lost (a timeout, a reset connection, a 5xx) is never simply sent again. The control,
+    its items and its bindings are read again and the change is planned anew, so an item or control that did land
+    is not created twice. C(CreateIpControl) and C(AddIpControlPolicyItem) are never sent again after a timeout,
+    since the first may still land. When the state cannot be read either, the task fails with V(changed=true), and
+    the message says that the write may have been applied.
 seealso:
   - module: ipguard.cloud.alicloud_apigateway_ip_control_info
 '''
