@@ -156,6 +156,26 @@ def test_ca_bundle_must_be_a_pem_file(tmp_path):
     assert info.value.message == 'ca_bundle %r holds no PEM CA certificate that can be loaded' % str(junk)
 
 
+def test_an_unreadable_ca_bundle_is_named(tmp_path, monkeypatch):
+    bundle = tmp_path / 'ca.pem'
+    bundle.write_text('x')
+
+    def refuse(cafile=None):
+        raise PermissionError(13, 'Permission denied')
+
+    monkeypatch.setattr(transport.ssl, 'create_default_context', refuse)
+    with pytest.raises(ValidationError) as info:
+        transport.HttpClient(ca_bundle=str(bundle), session=object())
+    assert info.value.message == 'ca_bundle %r cannot be read: Permission denied' % str(bundle)
+
+
+def test_host_checks_behind_the_url_parser():
+    # urlsplit itself refuses most of these on current Pythons; the checks stand on their own.
+    assert transport._valid_host('::1') and transport._valid_host('dcs.example_1.com')
+    assert not transport._valid_host('1:2:3') and not transport._valid_host('h\u00e9') and not transport._valid_host('a' * 254)
+    assert transport._refusal_reason(requests.exceptions.RequestException()) == 'RequestException'
+
+
 def test_ca_bundle_cannot_be_combined_with_validate_certs_false(tls_files):
     with pytest.raises(ValidationError) as info:
         transport.HttpClient(ca_bundle=tls_files['ca'], validate_certs=False, session=object())
