@@ -144,11 +144,16 @@ def resolve_credentials(params, environ=None):
     return chosen._replace(region=region)
 
 
-def alicloud_endpoint(product, region, endpoint=None):
-    """The base URL for ``product``: the ``endpoint`` option if set, else the regional host."""
-    if region is not None and not (len(region) <= MAX_REGION_LENGTH and REGION_PATTERN.fullmatch(region)):
+def check_region(region):
+    if not isinstance(region, str) or not (len(region) <= MAX_REGION_LENGTH and REGION_PATTERN.fullmatch(region)):
         raise ValidationError('region %r is not a valid Alibaba Cloud region id: use at most %d lowercase letters, digits and '
                               'hyphens, for example cn-hangzhou' % (region, MAX_REGION_LENGTH))
+
+
+def alicloud_endpoint(product, region, endpoint=None):
+    """The base URL for ``product``: the ``endpoint`` option if set, else the regional host."""
+    if region is not None:
+        check_region(region)
     if endpoint:
         return parse_endpoint(endpoint)
     if not region:
@@ -193,13 +198,26 @@ class AlicloudClient(SignedApiClient):
     Every attempt is signed afresh, so a retried request carries a new timestamp and nonce.
     """
 
-    def __init__(self, product, credentials, endpoint, http, retry_policy, clock=None):
+    def __init__(self, product, credentials, endpoint, http, retry_policy, clock=None, endpoint_option=None):
         super().__init__(endpoint, http, retry_policy, clock)
         self.product = product
         self.credentials = credentials
+        self.endpoint_option = endpoint_option
 
     def secrets(self):
         return [self.credentials.access_key_secret, self.credentials.security_token]
+
+    def for_instance(self, region=None):
+        """A client for one instance of a bulk run, in ``region`` (default: this client's).
+
+        It has its own call log and write ids, and shares the credentials, HTTP sessions and
+        retry policy (with its shared pause) of this one. The ``endpoint`` option, when set,
+        still wins over the regional host; RegionId names the instance's region either way.
+        """
+        region = region or self.credentials.region
+        endpoint = self.endpoint if self.endpoint_option else alicloud_endpoint(self.product, region)
+        return AlicloudClient(self.product, self.credentials._replace(region=region), endpoint, self.http, self.retry_policy,
+                              self.clock, self.endpoint_option)
 
     def call(self, action, params=None, write=False, idempotent=True, overwrite=False):
         """Call ``action`` with ``params`` (``None`` values dropped); return the decoded JSON answer.
@@ -249,14 +267,17 @@ class AlicloudClient(SignedApiClient):
                           retry_after=retry_after_seconds(response.headers))
 
 
-def alicloud_client(module, product):
+def alicloud_client(module, product, region=None):
     """Build the client for ``product`` from a module's shared options.
 
     Secrets found in a profile or the environment are registered with the module so that
-    Ansible masks them in any output, as it does for options marked no_log.
+    Ansible masks them in any output, as it does for options marked no_log. ``region`` stands
+    in when no region is configured (a bulk run whose instances name their regions).
     """
     require_requests(module)
     credentials = resolve_credentials(module.params)
+    if not credentials.region and region:
+        credentials = credentials._replace(region=region)
     for secret in (credentials.access_key_secret, credentials.security_token):
         if secret:
             module.no_log_values.add(secret)
@@ -268,6 +289,7 @@ def alicloud_client(module, product):
         product=product,
         credentials=credentials,
         endpoint=endpoint,
+        endpoint_option=module.params.get('endpoint'),
         http=HttpClient(timeout=module.params['timeout'], validate_certs=module.params['validate_certs'],
                         ca_bundle=module.params.get('ca_bundle')),
         retry_policy=RetryPolicy(retries=check_retries(module.params['retries'])),

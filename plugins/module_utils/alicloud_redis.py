@@ -95,9 +95,31 @@ def check_wait_timeout(wait_timeout):
         raise ValidationError('wait_timeout must be 0 or more seconds, not %d' % wait_timeout)
 
 
+def whitelist_group_spec():
+    """The options of one whitelist group (documented in the alicloud_redis.whitelist_group fragment)."""
+    return dict(
+        group_name=dict(type='str', default='default'),
+        ips=dict(type='list', elements='str'),
+        state=dict(type='str', choices=['present', 'absent'], default='present'),
+        purge_ips=dict(type='bool', default=False),
+        hidden=dict(type='bool'),
+        allow_open=dict(type='bool', default=False),
+        wait=dict(type='bool', default=True),
+        wait_timeout=dict(type='int', default=300),
+    )
+
+
 def validate_whitelist_request(params):
     """Check every option of alicloud_redis_whitelist before any API call; return a WhitelistRequest."""
     check_instance_id(params['instance_id'])
+    return validate_group_request(params, params['instance_id'])
+
+
+def validate_group_request(params, instance_id=None):
+    """Check the group options (all but the instance) before any API call; return a WhitelistRequest.
+
+    A bulk run checks them once and makes a request per instance with ``_replace(instance_id=...)``.
+    """
     check_wait_timeout(params['wait_timeout'])
     group_name = params['group_name']
     check_group_name(ALICLOUD_REDIS, group_name)
@@ -112,7 +134,7 @@ def validate_whitelist_request(params):
         check_group_size(ALICLOUD_REDIS, group_name, desired)
     if state == 'present' and not params['allow_open']:
         check_not_world_open(group_name, world_open_entries(desired))
-    return WhitelistRequest(params['instance_id'], group_name, desired, state, params['purge_ips'], params['hidden'], params['allow_open'])
+    return WhitelistRequest(instance_id, group_name, desired, state, params['purge_ips'], params['hidden'], params['allow_open'])
 
 
 def check_not_world_open(group_name, offenders):

@@ -44,11 +44,16 @@ def huaweicloud_argument_spec():
     )
 
 
-def huaweicloud_endpoint(service, region, endpoint=None):
-    """The base URL for ``service``: the ``endpoint`` option if set, else the regional host."""
-    if region is not None and not (len(region) <= MAX_REGION_LENGTH and REGION_PATTERN.fullmatch(region)):
+def check_region(region):
+    if not isinstance(region, str) or not (len(region) <= MAX_REGION_LENGTH and REGION_PATTERN.fullmatch(region)):
         raise ValidationError('region %r is not a valid Huawei Cloud region id: use at most %d lowercase letters, digits and '
                               'hyphens, for example cn-north-4' % (region, MAX_REGION_LENGTH))
+
+
+def huaweicloud_endpoint(service, region, endpoint=None):
+    """The base URL for ``service``: the ``endpoint`` option if set, else the regional host."""
+    if region is not None:
+        check_region(region)
     if endpoint:
         return parse_endpoint(endpoint)
     if not region:
@@ -102,16 +107,28 @@ def _find_error_fields(data):
 class HuaweiCloudClient(SignedApiClient):
     """Signed REST calls to one Huawei Cloud service, with retries and typed errors."""
 
-    def __init__(self, service, access_key, secret_key, security_token, project_id, endpoint, http, retry_policy, clock=None):
+    def __init__(self, service, access_key, secret_key, security_token, project_id, endpoint, http, retry_policy, clock=None,
+                 endpoint_option=None):
         super().__init__(endpoint, http, retry_policy, clock)
         self.service = service
         self.access_key = access_key
         self.secret_key = secret_key
         self.security_token = security_token
         self.project_id = project_id
+        self.endpoint_option = endpoint_option
 
     def secrets(self):
         return [self.secret_key, self.security_token]
+
+    def for_instance(self, region=None, project_id=None):
+        """A client for one instance of a bulk run, in ``region`` and ``project_id`` (default: this
+        client's), with its own call log and write ids, sharing credentials, HTTP sessions and the
+        retry policy of this one. The ``endpoint`` option, when set, wins over the regional host."""
+        if project_id is not None:
+            check_project_id(project_id)
+        endpoint = self.endpoint if self.endpoint_option or not region else huaweicloud_endpoint(self.service, region)
+        return HuaweiCloudClient(self.service, self.access_key, self.secret_key, self.security_token, project_id or self.project_id,
+                                 endpoint, self.http, self.retry_policy, self.clock, self.endpoint_option)
 
     def request(self, operation, method, path, body=None, query=None, write=False, overwrite=False):
         """Send ``method path`` (``operation`` names it in messages); return the decoded JSON or None.
@@ -163,18 +180,24 @@ class HuaweiCloudClient(SignedApiClient):
                           retry_after=retry_after_seconds(response.headers))
 
 
-def huaweicloud_client(module, service):
-    """Build the client for ``service`` from a module's shared options."""
+def check_project_id(project_id):
+    if not isinstance(project_id, str) or not PROJECT_ID_PATTERN.fullmatch(project_id):
+        raise ValidationError('project_id %r is not a valid Huawei Cloud project id: use 1 to 64 letters, digits, "-" and "_"' % (project_id,))
+
+
+def huaweicloud_client(module, service, project_id=None, region=None):
+    """Build the client for ``service`` from a module's shared options (``project_id`` and ``region``
+    stand in for the options when a bulk run's instances name their projects and regions)."""
     require_requests(module)
-    params = module.params
+    params = dict(module.params)
+    params['project_id'] = params.get('project_id') or project_id
+    params['region'] = params.get('region') or region
     missing = [name for name in ('access_key', 'secret_key', 'project_id') if not params.get(name)]
     if missing:
         raise ValidationError(
             'Missing Huawei Cloud %s: set the option(s) or HUAWEICLOUD_SDK_AK, HUAWEICLOUD_SDK_SK and '
             'HUAWEICLOUD_SDK_PROJECT_ID' % ', '.join(missing))
-    if not PROJECT_ID_PATTERN.fullmatch(params['project_id']):
-        raise ValidationError('project_id %r is not a valid Huawei Cloud project id: use 1 to 64 letters, digits, "-" and "_"'
-                              % params['project_id'])
+    check_project_id(params['project_id'])
     endpoint = huaweicloud_endpoint(service, params.get('region'), params.get('endpoint'))
     warning = cleartext_warning(endpoint)
     if warning:
@@ -186,6 +209,7 @@ def huaweicloud_client(module, service):
         security_token=params.get('security_token'),
         project_id=params['project_id'],
         endpoint=endpoint,
+        endpoint_option=params.get('endpoint'),
         http=HttpClient(timeout=params['timeout'], validate_certs=params['validate_certs'], ca_bundle=params.get('ca_bundle')),
         retry_policy=RetryPolicy(retries=check_retries(params['retries'])),
     )

@@ -38,7 +38,7 @@ NO_WHITELIST_API = ('this instance (or region) has no IP whitelist API: Redis 3.
 # PUT .../whitelist replaces every group with what it is sent, and the API has no conditional
 # write: a writer that read before our PUT and writes after it sends our group back as it was,
 # undoing our change with no error on either side. After a write we look once more, this long
-# (or SETTLE_ROUND_TRIPS of the slowest round trip seen, if longer) after the verified read,
+# (or SETTLE_ROUND_TRIPS of the slowest round trip seen, if longer) after the write (and its job),
 # and plan and write again if our change is gone.
 SETTLE_SECONDS = 2.0
 SETTLE_ROUND_TRIPS = 4
@@ -94,9 +94,31 @@ WhitelistRequest = namedtuple('WhitelistRequest', [
     'instance_id', 'group_name', 'ips', 'state', 'purge_ips', 'enable_whitelist', 'allow_open'])
 
 
+def whitelist_group_spec():
+    """The options of one whitelist group (documented in the huaweicloud_dcs.whitelist_group fragment)."""
+    return dict(
+        group_name=dict(type='str', required=True),
+        ips=dict(type='list', elements='str'),
+        state=dict(type='str', choices=['present', 'absent'], default='present'),
+        purge_ips=dict(type='bool', default=False),
+        enable_whitelist=dict(type='bool'),
+        allow_open=dict(type='bool', default=False),
+        wait=dict(type='bool', default=True),
+        wait_timeout=dict(type='int', default=300),
+    )
+
+
 def validate_request(params):
     """Check the module's options before any API call; return a WhitelistRequest with canonical ``ips``."""
     check_instance_id(params['instance_id'])
+    return validate_group_request(params, params['instance_id'])
+
+
+def validate_group_request(params, instance_id=None):
+    """Check the group options (all but the instance) before any API call; return a WhitelistRequest.
+
+    A bulk run checks them once and makes a request per instance with ``_replace(instance_id=...)``.
+    """
     check_group_name(HUAWEICLOUD_DCS, params['group_name'])
     ips = normalize_ips(params['ips'])
     if ips is not None:
@@ -111,7 +133,7 @@ def validate_request(params):
     if params['wait_timeout'] <= 0:
         raise ValidationError('wait_timeout must be a positive number of seconds, not %r' % (params['wait_timeout'],))
     return WhitelistRequest(
-        instance_id=params['instance_id'], group_name=params['group_name'], ips=ips, state=params['state'],
+        instance_id=instance_id, group_name=params['group_name'], ips=ips, state=params['state'],
         purge_ips=params['purge_ips'], enable_whitelist=params['enable_whitelist'], allow_open=params['allow_open'])
 
 
@@ -392,7 +414,7 @@ class DcsWhitelistApi:
         time.sleep(delay)
         seen = self.read_whitelist()
         if not change_persists(plan, seen):
-            raise change_undone(plan, seen, '%.1fs after it was verified' % delay)
+            raise change_undone(plan, seen, '%.1fs after it was written' % delay)
         return seen
 
 
@@ -404,11 +426,12 @@ def is_missing_api(error):
 def apply_whitelist_plan(api, plan, request, wait, wait_timeout):
     """Write ``plan``; with ``wait``, wait for the instance first and verify the result after.
 
-    Every attempt is planned from a whitelist read right before its write (the first attempt
-    may use the module's first read when it only creates a group and the instance was
-    RUNNING), so a PUT never sends back a copy older than one round trip. After the write the
-    whitelist must show the change, and still show it a little later (another writer's PUT of
-    an older copy would undo it). A refusal, a lost answer or an undone change makes the
+    Every attempt is planned from a whitelist read made right before its write (the first
+    attempt uses the module's own read when the instance was RUNNING at once), so a PUT never
+    sends back a copy older than a round trip or two. After the write (and its job, or the
+    whitelist showing the change when the job API does not know the job) the whitelist must
+    still show the change a little later: another writer's PUT of an older copy would have
+    undone it by then. A refusal, a lost answer or an undone change makes the
     attempt start again from a fresh read (RetryPolicy.converge), a bounded number of times;
     after a lost POST answer or a POST the region does not have, the change is made with PUT.
     Returns an AppliedChange whose ``whitelist`` is the verified state (or the planned one
@@ -420,7 +443,9 @@ def apply_whitelist_plan(api, plan, request, wait, wait_timeout):
     def attempt(retry):
         current = plan
         waited = api.wait_until_running(wait_timeout) if wait else False
-        if retry or waited or current.write == 'replace' or use_put:
+        # The first attempt writes from the module's read, one status round trip old; every other
+        # attempt, and any after a wait for the instance, from a read made just now.
+        if retry or waited or use_put:
             current = plan_whitelist(api.read_whitelist(), request)
             if not current.changed:
                 return AppliedChange(current, current.after, job_ids)
@@ -445,8 +470,8 @@ def apply_whitelist_plan(api, plan, request, wait, wait_timeout):
         if current.write == 'add':
             # Whatever happens next, a second POST could repeat a job that is still pending.
             use_put.append(True)
-            api.wait_for_job(job_ids[-1], wait_timeout)
-        api.wait_for_change(current, wait_timeout)
+            if not api.wait_for_job(job_ids[-1], wait_timeout):
+                api.wait_for_change(current, wait_timeout)
         return AppliedChange(current, api.confirm_change_persists(current), job_ids)
 
     return api.client.retry_policy.converge(attempt, api.client)

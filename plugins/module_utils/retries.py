@@ -6,6 +6,7 @@
 """Retrying vendor calls with jittered exponential backoff, and waiting for a resource state."""
 
 import random
+import threading
 import time
 
 from ansible_collections.ipguard.cloud.plugins.module_utils.errors import (
@@ -25,10 +26,12 @@ class RetryPolicy:
     """
 
     def __init__(self, retries=5, base_delay=0.5, max_delay=8.0, busy_base_delay=2.0, busy_max_delay=15.0,
-                 sleep=None, random_fn=None):
+                 sleep=None, random_fn=None, shared_pause=None):
         if retries < 0:
             raise ValidationError('retries must be 0 or more, not %r' % (retries,))
         self.retries = retries
+        # A bulk run's workers share one SharedPause: throttling slows the whole pool down.
+        self.shared_pause = shared_pause
         self.base_delay = base_delay
         self.max_delay = max_delay
         self.busy_base_delay = busy_base_delay
@@ -62,6 +65,8 @@ class RetryPolicy:
         limit = self.retries if max_retries is None else min(max_retries, self.retries)
         attempt = 0
         while True:
+            if self.shared_pause is not None:
+                self.shared_pause.wait()
             try:
                 return attempt_fn()
             except IpguardError as error:
@@ -76,7 +81,16 @@ class RetryPolicy:
                 pause = self.delay(attempt, error)
                 if on_retry is not None:
                     on_retry(attempt, error, pause)
-                self.sleep(pause)
+                self.back_off(pause, error)
+
+    def back_off(self, seconds, error):
+        """Wait before a retry. Throttling is the API telling every worker of a bulk run to slow
+        down, so with a shared pause the whole pool waits, instead of each worker alone."""
+        if self.shared_pause is not None and isinstance(error, ThrottledError):
+            self.shared_pause.extend(seconds)
+            self.shared_pause.wait()
+        else:
+            self.sleep(seconds)
 
     def converge(self, attempt_fn, client=None):
         """Run ``attempt_fn(retry)`` (read, plan, write, verify) until it returns; return its result.
@@ -100,11 +114,37 @@ class RetryPolicy:
                     note_retries_exhausted(error, retry, replanned=True)
                     raise
                 retry += 1
-                self.sleep(self.delay(retry, error))
+                self.back_off(self.delay(retry, error), error)
                 continue
             if client is not None:
                 del client.unconfirmed_writes[:]
             return result
+
+
+class SharedPause:
+    """A pause every worker of a bulk run keeps: when one is throttled, none sends until it ends.
+
+    Each worker still counts its own retries (``retries`` bounds every call), so a throttling
+    storm slows the pool down without multiplying the retries.
+    """
+
+    def __init__(self, clock=None, sleep=None):
+        self.clock = clock if clock is not None else time.monotonic
+        self.sleep = sleep if sleep is not None else time.sleep
+        self.lock = threading.Lock()
+        self.resume_at = 0.0
+
+    def extend(self, seconds):
+        with self.lock:
+            self.resume_at = max(self.resume_at, self.clock() + seconds)
+
+    def wait(self):
+        while True:
+            with self.lock:
+                remaining = self.resume_at - self.clock()
+            if remaining <= 0:
+                return
+            self.sleep(remaining)
 
 
 def note_retries_exhausted(error, retries_made, replanned=False):

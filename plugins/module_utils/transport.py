@@ -9,6 +9,7 @@ import ipaddress
 import os
 import re
 import ssl
+import threading
 import traceback
 from collections import namedtuple
 from urllib.parse import urlsplit
@@ -162,6 +163,25 @@ def _valid_host(host):
             return False
         return True
     return bool(_HOST_NAME.fullmatch(host))
+
+
+class ThreadLocalSessions:
+    """A stand-in for one requests Session that gives every thread a Session of its own.
+
+    A bulk run sends from a pool of worker threads: each keeps its own connections (a Session
+    is not meant to be shared between threads), and a thread reuses them for every instance it
+    serves.
+    """
+
+    def __init__(self, session_factory=None):
+        self.session_factory = session_factory
+        self.local = threading.local()
+
+    def request(self, *args, **kwargs):
+        session = getattr(self.local, 'session', None)
+        if session is None:
+            session = self.local.session = (self.session_factory or requests.Session)()
+        return session.request(*args, **kwargs)
 
 
 class HttpClient:

@@ -23,6 +23,7 @@ author:
 extends_documentation_fragment:
   - ipguard.cloud.alicloud
   - ipguard.cloud.alicloud_redis
+  - ipguard.cloud.alicloud_redis.whitelist_group
   - ipguard.cloud.connection
   - ipguard.cloud.attributes
   - ipguard.cloud.attributes.alicloud_group
@@ -32,49 +33,6 @@ options:
       - ID of the Redis instance, for example V(r-bp1zxszhcgatnx1234).
     type: str
     required: true
-  group_name:
-    description:
-      - Name of the whitelist group, 2-32 characters of lowercase letters, digits and underscores, starting with a letter
-        and ending with a letter or digit.
-      - V(ali_dms_group) and V(hdm_security_ips) are system groups and are refused.
-    type: str
-    default: default
-  ips:
-    description:
-      - IPv4 addresses or CIDR blocks (host bits must be zero).
-      - With O(state=present), required; they are added to the group (created if missing).
-      - With O(state=absent), these entries are removed; without O(ips) the whole group is removed.
-      - At most 1000 entries per group. IPv6 is refused.
-    type: list
-    elements: str
-  state:
-    description:
-      - V(present) adds O(ips) (and with O(purge_ips=true) removes everything else).
-      - V(absent) removes O(ips), or the whole group when O(ips) is not given. A group left without entries no longer exists.
-    type: str
-    choices: [present, absent]
-    default: present
-  purge_ips:
-    description:
-      - With O(state=present), make the group hold exactly O(ips), removing every other entry (C(ModifyMode=Cover)).
-      - Setting it with O(state=absent) is an error, since it would mean nothing.
-    type: bool
-    default: false
-  hidden:
-    description:
-      - Whether the group carries C(SecurityIpGroupAttribute=hidden), which hides it in the console.
-      - When not set, the attribute is left as it is.
-      - Groups marked hidden are normally created by DMS, DAS or DTS and are refused. Set O(hidden=true) to manage a hidden
-        group that you created yourself.
-      - The attribute is only changed with O(state=present). O(hidden=false) never un-hides a group, since a hidden group is
-        refused unless O(hidden=true).
-    type: bool
-  allow_open:
-    description:
-      - Allow a result that opens the instance to any address, such as V(0.0.0.0/0), V(0.0.0.0) or entries that together
-        cover the whole IPv4 space. Without it such a change is refused.
-    type: bool
-    default: false
 notes:
   - Entries are added with C(ModifyMode=Append) and removed with C(ModifyMode=Delete), set operations on the server, so
     concurrent runs that add or remove different entries all keep their changes. C(ModifyMode=Cover) is only used with
@@ -203,23 +161,13 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.ipguard.cloud.plugins.module_utils.alicloud import REDIS, alicloud_argument_spec, alicloud_client
 from ansible_collections.ipguard.cloud.plugins.module_utils.alicloud_redis import (
-    apply_whitelist, describe_whitelist_groups, find_group, plan_whitelist, validate_whitelist_request)
+    apply_whitelist, describe_whitelist_groups, find_group, plan_whitelist, validate_whitelist_request, whitelist_group_spec)
 from ansible_collections.ipguard.cloud.plugins.module_utils.errors import IpguardError, fail_kwargs
 
 
 def main():
     argument_spec = alicloud_argument_spec()
-    argument_spec.update(
-        instance_id=dict(type='str', required=True),
-        group_name=dict(type='str', default='default'),
-        ips=dict(type='list', elements='str'),
-        state=dict(type='str', choices=['present', 'absent'], default='present'),
-        purge_ips=dict(type='bool', default=False),
-        hidden=dict(type='bool'),
-        allow_open=dict(type='bool', default=False),
-        wait=dict(type='bool', default=True),
-        wait_timeout=dict(type='int', default=300),
-    )
+    argument_spec.update(instance_id=dict(type='str', required=True), **whitelist_group_spec())
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     client = None
     try:

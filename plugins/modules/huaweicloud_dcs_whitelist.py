@@ -20,6 +20,7 @@ description:
 author: ipguard.cloud maintainers (@ipguard)
 extends_documentation_fragment:
   - ipguard.cloud.huaweicloud
+  - ipguard.cloud.huaweicloud_dcs.whitelist_group
   - ipguard.cloud.connection
   - ipguard.cloud.attributes
   - ipguard.cloud.attributes.huaweicloud_group
@@ -29,57 +30,6 @@ options:
       - ID of the DCS instance.
     type: str
     required: true
-  group_name:
-    description:
-      - Name of the whitelist group to manage.
-      - At least 5 characters of letters, digits, V(-) and V(_), starting with a letter.
-    type: str
-    required: true
-  ips:
-    description:
-      - IPv4 addresses or CIDR blocks.
-      - With O(state=present) they are added to the group (the group holds exactly these with O(purge_ips=true)); with
-        O(state=absent) they are removed from it.
-      - Omit it with O(state=present) to change only O(enable_whitelist); omit it with O(state=absent) to remove the whole group.
-      - A DCS instance holds at most 20 entries across all its groups (or the limit the API reports as
-        C(whitelist_ip_limit_num)), and an entry may belong to one group only. Entries whose address is V(0.0.0.0) (such as
-        V(0.0.0.0/0)) are refused by the API, whatever O(allow_open) says.
-    type: list
-    elements: str
-  state:
-    description:
-      - V(present) makes sure the entries are in the group; V(absent) removes the entries, or the group when O(ips) is omitted.
-    type: str
-    choices: [present, absent]
-    default: present
-  purge_ips:
-    description:
-      - With O(state=present), remove the entries of the group that are not in O(ips).
-    type: bool
-    default: false
-  enable_whitelist:
-    description:
-      - Whether the instance's whitelist is enforced. Leave it unset to keep the current setting.
-      - Disabling it opens the instance to every address that can reach its VPC, so V(false) needs O(allow_open=true).
-    type: bool
-  allow_open:
-    description:
-      - Confirms a change that opens the instance to every address that can reach its VPC - removing the last whitelist group
-        while the whitelist is enabled, or disabling the whitelist. Without it the module fails before writing anything.
-    type: bool
-    default: false
-  wait:
-    description:
-      - Wait for the instance to be C(RUNNING) before writing, wait for the whitelist job to succeed, and read the whitelist
-        back until it shows the change.
-      - With V(false) the change is sent and not verified.
-    type: bool
-    default: true
-  wait_timeout:
-    description:
-      - Seconds to allow for each wait (instance status, job, read-back).
-    type: int
-    default: 300
 notes:
   - The DCS whitelist exists for Redis 4.0 and later; Redis 3.0 and Memcached instances use security groups, and the module
     fails on them with a message saying so.
@@ -216,22 +166,12 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.ipguard.cloud.plugins.module_utils.errors import IpguardError, fail_kwargs
 from ansible_collections.ipguard.cloud.plugins.module_utils.huaweicloud import DCS, huaweicloud_argument_spec, huaweicloud_client
 from ansible_collections.ipguard.cloud.plugins.module_utils.huaweicloud_dcs import (
-    AppliedChange, DcsWhitelistApi, apply_whitelist_plan, group_result, plan_whitelist, validate_request)
+    AppliedChange, DcsWhitelistApi, apply_whitelist_plan, group_result, plan_whitelist, validate_request, whitelist_group_spec)
 
 
 def argument_spec():
     spec = huaweicloud_argument_spec()
-    spec.update(
-        instance_id=dict(type='str', required=True),
-        group_name=dict(type='str', required=True),
-        ips=dict(type='list', elements='str'),
-        state=dict(type='str', choices=['present', 'absent'], default='present'),
-        purge_ips=dict(type='bool', default=False),
-        enable_whitelist=dict(type='bool'),
-        allow_open=dict(type='bool', default=False),
-        wait=dict(type='bool', default=True),
-        wait_timeout=dict(type='int', default=300),
-    )
+    spec.update(instance_id=dict(type='str', required=True), **whitelist_group_spec())
     return spec
 
 

@@ -31,6 +31,9 @@ from mockcloud import DEFAULT_HUAWEI_PROJECT_ID, MockCloud  # noqa: E402  pylint
 from playbook_harness import ANSIBLE_BIN, build_and_install_collection, isolated_env  # noqa: E402  pylint: disable=wrong-import-position
 
 RECAP = re.compile(r'^localhost\s*:\s*ok=(?P<ok>\d+)\s+changed=(?P<changed>\d+)\s+unreachable=(?P<unreachable>\d+)\s+failed=(?P<failed>\d+)', re.M)
+# The role's own count of targets (Redis and DCS instances, API Gateway controls). The recap above
+# counts tasks: one bulk task covers every instance of a cloud.
+SUMMARY = re.compile(r'"msg": "office_whitelist \([^)]*\): (?P<changed>\d+) changed, (?P<unchanged>\d+) unchanged, (?P<failed>\d+) failed')
 
 
 def banner(text):
@@ -72,7 +75,8 @@ def run_job(work_dir, collections, cloud, diff):
             output.append(line)
         returncode = process.wait()
     recap = RECAP.search(''.join(output))
-    return returncode, (recap.groupdict() if recap else {})
+    summary = SUMMARY.search(''.join(output))
+    return returncode, (recap.groupdict() if recap else {}), (summary.groupdict() if summary else {})
 
 
 def describe_requests(cloud):
@@ -82,6 +86,12 @@ def describe_requests(cloud):
     for record in writes:
         actions[record['action']] = actions.get(record['action'], 0) + 1
     print('fake cloud: %d API calls, %d writes %s' % (len(records), len(writes), json.dumps(actions, sort_keys=True) if actions else ''))
+
+
+def describe_targets(summary):
+    if not summary:
+        return 'no summary'
+    return '%(changed)s changed, %(unchanged)s unchanged, %(failed)s failed' % summary
 
 
 def main():
@@ -95,16 +105,20 @@ def main():
             print('fake cloud (tests/mockcloud) listening on %s, seeded from tests/demo/seed.json' % cloud.url)
 
             banner('Run 1: put the office CIDRs on every target (with --diff)')
-            first_rc, first = run_job(work_dir, collections, cloud, diff=True)
+            first_rc, first, first_targets = run_job(work_dir, collections, cloud, diff=True)
             describe_requests(cloud)
             cloud.clear_requests()
 
             banner('Run 2: the same job again: nothing left to change')
-            second_rc, second = run_job(work_dir, collections, cloud, diff=False)
+            second_rc, second, second_targets = run_job(work_dir, collections, cloud, diff=False)
             describe_requests(cloud)
 
-            ok = (first_rc == 0 and second_rc == 0 and int(first.get('changed', 0)) > 0 and int(second.get('changed', -1)) == 0)
-            banner('Demo %s: run 1 changed=%s, run 2 changed=%s' % ('OK' if ok else 'FAILED', first.get('changed'), second.get('changed')))
+            ok = (first_rc == 0 and second_rc == 0 and int(first.get('changed', 0)) > 0 and int(second.get('changed', -1)) == 0
+                  and int(first_targets.get('changed', 0)) > 0 and first_targets.get('failed') == '0'
+                  and second_targets.get('changed') == '0' and second_targets.get('failed') == '0'
+                  and second_targets.get('unchanged') == str(sum(int(first_targets[key]) for key in ('changed', 'unchanged'))))
+            banner('Demo %s: run 1 changed=%s (targets: %s), run 2 changed=%s (targets: %s)' % (
+                'OK' if ok else 'FAILED', first.get('changed'), describe_targets(first_targets), second.get('changed'), describe_targets(second_targets)))
     return 0 if ok else 1
 
 

@@ -108,7 +108,22 @@ def test_invalid_cidr_stops_the_run_before_any_call(mockcloud, run_playbook, moc
     run = run_playbook(MAIN_PLAYBOOK, extra_vars=job_vars(mockcloud_vars, office_whitelist_cidrs=['203.0.113.0/24', '198.51.100.7/24']))
 
     assert run.rc == 2, run
-    assert '198.51.100.7/24' in json.dumps(run.failed_tasks)
+    assert [record['task'] for record in run.failed_tasks] == [TASK % 'Check the office CIDRs and the group name']
+    assert run.failed_tasks[0]['result']['msg'] == (
+        "office_whitelist_cidrs: '198.51.100.7/24' has host bits set: did you mean 198.51.100.0/24?")
+    assert mockcloud.requests() == []
+
+
+def test_inputs_one_cloud_refuses_stop_the_run_before_any_call(mockcloud, run_playbook, mockcloud_vars):
+    # 'corp' suits Redis but is too short for DCS: refused up front, not after the Redis instances were written.
+    mockcloud.reset(DEMO_SEED)
+    run = run_playbook(MAIN_PLAYBOOK, extra_vars=job_vars(mockcloud_vars, office_whitelist_group_name='corp', office_whitelist_concurrency=0))
+
+    assert run.rc == 2, run
+    assert [record['task'] for record in run.failed_tasks] == [TASK % 'Check the office CIDRs and the group name']
+    message = run.failed_tasks[0]['result']['msg']
+    assert "office_whitelist_group_name: 'corp' is not valid for Huawei Cloud DCS" in message
+    assert 'office_whitelist_concurrency must be a whole number from 1 to 64, not 0' in message
     assert mockcloud.requests() == []
 
 
@@ -120,9 +135,31 @@ def test_a_full_dcs_whitelist_stops_the_run_before_any_write(mockcloud, run_play
     run = run_playbook(MAIN_PLAYBOOK, extra_vars=job_vars(mockcloud_vars))
 
     assert run.rc == 2, run
-    assert [record['task'] for record in run.failed_tasks] == [TASK % 'Plan the office group on each Huawei Cloud DCS instance']
-    assert '20' in run.failed_tasks[0]['result']['results'][0]['msg']
+    # The DCS bulk run refuses before writing, and the role stops before anything else is written.
+    assert [record['task'] for record in run.failed_tasks] == [TASK % 'Stop when the DCS instances could not all be planned']
+    message = run.failed_tasks[0]['result']['msg']
+    assert message.startswith('Nothing was written to any target.') and DCS in message and '20' in message
+    bulk = run.task(TASK % 'Put the office group on the Huawei Cloud DCS instances')['result']
+    assert bulk['summary']['failed'] == [DCS] and '20' in bulk['results'][0]['msg']
     assert writes(mockcloud) == []
+
+
+def test_a_redis_instance_that_cannot_be_read_stops_the_run_before_any_redis_or_control_write(mockcloud, run_playbook, mockcloud_vars):
+    mockcloud.reset(DEMO_SEED)
+    missing = 'r-demo0000000000404'
+    run = run_playbook(MAIN_PLAYBOOK, extra_vars=job_vars(mockcloud_vars, office_whitelist_alicloud_redis_instances=[REDIS_NEW, missing]))
+
+    assert run.rc == 2, run
+    assert [record['task'] for record in run.failed_tasks] == [TASK % 'Stop when the Redis instances could not all be planned']
+    message = run.failed_tasks[0]['result']['msg']
+    assert message.startswith('Nothing was written to any Redis instance or API Gateway IP control (the DCS instances were done before: '
+                              '1 changed, 0 unchanged, 0 failed).'), message
+    assert missing in message
+    # The DCS instance (planned and written first) has the office group; nothing else was written.
+    assert dcs_groups(mockcloud) == {'app-servers': ['10.0.0.0/24'], 'office': OFFICE}
+    assert {resource for _action, resource in writes(mockcloud)} == {DCS}
+    assert redis_groups(mockcloud, REDIS_NEW) == {'default': ['127.0.0.1'], 'app_servers': ['10.1.0.0/24'], 'ali_dms_group': ['100.104.0.0/16']}
+    assert control_items(mockcloud) == [('', ['192.0.2.10']), ('110840611', ['10.8.0.0/16'])]
 
 
 def test_the_readme_demo_runs():

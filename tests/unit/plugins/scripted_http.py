@@ -10,6 +10,7 @@ query, headers and JSON body, so tests assert on exactly what a module sent.
 """
 
 import json
+import threading
 from collections import namedtuple
 from urllib.parse import parse_qsl, urlsplit
 
@@ -150,3 +151,45 @@ def run_scripted(monkeypatch, capsys, main, queues, args, check_mode=False, diff
 def warning_messages(result):
     """The texts of a module result's warnings (plain strings, or ansible-core 2.19+ structured events)."""
     return [warning['event']['msg'] if isinstance(warning, dict) else warning for warning in result.get('warnings') or []]
+
+
+def action_and_instance(request):
+    """The key of an Alibaba request in a bulk run: ``(x-acs-action, InstanceId)``."""
+    return request.headers.get('x-acs-action'), request.query.get('InstanceId')
+
+
+def method_and_path(request):
+    """The key of a Huawei request: ``METHOD path`` (the path names the project and the instance)."""
+    return '%s %s' % (request.method, request.path)
+
+
+class KeyedReplies:
+    """A handler for requests that arrive concurrently, in any order (bulk modules).
+
+    Each key (``key(request)``) has its own queue of replies, answered in order; the queues are
+    shared by the worker threads under a lock. A request with no reply left fails the test
+    (the assertion error surfaces as a failed request, so ``unexpected`` names it too).
+    """
+
+    def __init__(self, queues, key=action_and_instance):
+        self.queues = dict((name, list(replies)) for name, replies in queues.items())
+        self.key = key
+        self.lock = threading.Lock()
+        self.unexpected = []
+
+    def __call__(self, request):
+        name = self.key(request)
+        with self.lock:
+            queue = self.queues.get(name)
+            if not queue:
+                self.unexpected.append(name)
+            answer = queue.pop(0) if queue else None
+        assert answer is not None, 'unexpected request: %s %s' % (name, request.query)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    def left_over(self):
+        """Replies never asked for, by key."""
+        with self.lock:
+            return dict((name, len(replies)) for name, replies in self.queues.items() if replies)

@@ -290,7 +290,7 @@ def test_entries_another_writer_removed_meanwhile_are_warned_about_not_added_bac
     assert modify_calls(cloud) == [{'RegionId': 'cn-hangzhou', 'SecurityIpGroupName': 'app', 'ModifyMode': 'Delete', 'SecurityIps': '10.0.0.1'}]
     assert 'failed' not in result and result['changed'] is True and result['request_ids'] == ['W-D']
     assert warning_messages(result) == ["Entries 10.0.0.2 of group 'app' of %s were removed by another writer while this task changed the "
-                                  "group; they were left out, not added back" % INSTANCE]
+                                        "group; they were left out, not added back" % INSTANCE]
     assert result['whitelist'] == {'group_name': 'app', 'ips': ['10.0.0.3'], 'attribute': ''}
 
 

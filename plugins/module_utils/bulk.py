@@ -1,0 +1,246 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) ipguard.cloud contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Bulk runs: one module run that reads, plans and writes one whitelist group on many instances.
+
+The per-instance steps are the single-instance modules' own (read -> plan -> apply -> verify);
+this file only adds the fleet around them:
+
+1. every instance is read, concurrently, and planned;
+2. nothing is written anywhere unless every instance was read and planned without error;
+3. the changed instances are applied concurrently; one failing does not stop the others.
+
+``concurrency`` bounds the requests in flight, not the workers: a worker that sleeps (waiting
+for an instance, or for a DCS change to settle) holds no request slot. Throttling pauses every
+worker (RetryPolicy's shared pause), so a storm slows the pool down without multiplying retries.
+"""
+
+import threading
+from collections import namedtuple
+from concurrent.futures import ThreadPoolExecutor
+
+from ansible_collections.ipguard.cloud.plugins.module_utils.errors import IpguardError, ValidationError, fail_kwargs
+from ansible_collections.ipguard.cloud.plugins.module_utils.retries import SharedPause
+from ansible_collections.ipguard.cloud.plugins.module_utils.transport import ThreadLocalSessions
+
+MAX_CONCURRENCY = 64
+# Workers beyond the request slots sleep through waits without holding a slot.
+MAX_WORKERS = 256
+
+Target = namedtuple('Target', ['instance_id', 'region', 'project_id'])
+
+
+def bulk_argument_spec():
+    """The options every bulk module adds to its single-instance module's options."""
+    return dict(
+        instances=dict(type='list', elements='raw', required=True),
+        concurrency=dict(type='int', default=10),
+    )
+
+
+def parse_targets(instances, check_instance_id, check_region, check_project_id=None, default_region=None, default_project_id=None,
+                  endpoint_set=False):
+    """The ``instances`` option as Targets, in input order; every bad element is named.
+
+    An element is an instance id, or a dict with ``instance_id`` and optional ``region`` (and
+    ``project_id`` when ``check_project_id`` is given). An instance listed twice is refused: its
+    two plans would race each other inside one run. Without a default region (and without an
+    ``endpoint``), every instance must name its region: none is guessed. Huawei project ids are
+    per region, so an instance in another region than the default must name its project too.
+    """
+    allowed = ('instance_id', 'region', 'project_id') if check_project_id else ('instance_id', 'region')
+    targets = []
+    problems = []
+    seen = {}
+    for index, element in enumerate(instances or []):
+        where = 'instances[%d]' % index
+        if isinstance(element, str):
+            element = {'instance_id': element}
+        if not isinstance(element, dict):
+            problems.append('%s must be an instance id or a dict with instance_id, not %r' % (where, element))
+            continue
+        unknown = sorted(set(element) - set(allowed))
+        if unknown:
+            problems.append('%s has unknown key(s) %s (allowed: %s)' % (where, ', '.join(unknown), ', '.join(allowed)))
+            continue
+        target = Target(element.get('instance_id'), element.get('region') or None, element.get('project_id') or None)
+        try:
+            if not isinstance(target.instance_id, str):
+                raise ValidationError('instance_id %r is not an instance id' % (target.instance_id,))
+            check_instance_id(target.instance_id)
+            if target.region is not None:
+                check_region(target.region)
+            if target.project_id is not None:
+                check_project_id(target.project_id)
+        except ValidationError as error:
+            problems.append('%s: %s' % (where, error.message))
+            continue
+        if target.region is None and default_region is None and not endpoint_set:
+            problems.append('%s: instance %s names no region and no region is set (option region or its environment variable)'
+                            % (where, target.instance_id))
+            continue
+        if (check_project_id and target.region not in (None, default_region) and target.project_id is None
+                and not (endpoint_set and default_project_id)):
+            problems.append('%s: instance %s is in region %s; give its project_id too, since Huawei Cloud project ids are per region'
+                            % (where, target.instance_id, target.region))
+            continue
+        if target.instance_id in seen:
+            problems.append('%s: instance %s is listed twice (first at instances[%d])' % (where, target.instance_id, seen[target.instance_id]))
+            continue
+        seen[target.instance_id] = index
+        targets.append(target)
+    if problems:
+        raise ValidationError('Invalid instances: %s' % '; '.join(problems))
+    return targets
+
+
+def first_region(instances):
+    """The region the first instance names (before validation), to stand in for a missing region option."""
+    return next((element.get('region') for element in instances or [] if isinstance(element, dict) and isinstance(element.get('region'), str)
+                 and element.get('region')), None)
+
+
+def check_concurrency(concurrency):
+    if isinstance(concurrency, bool) or not isinstance(concurrency, int) or not 1 <= concurrency <= MAX_CONCURRENCY:
+        raise ValidationError('concurrency must be a whole number from 1 to %d, not %r' % (MAX_CONCURRENCY, concurrency))
+    return concurrency
+
+
+class RequestSlots:
+    """Sessions for the worker threads, with at most ``concurrency`` requests in flight at once."""
+
+    def __init__(self, concurrency, session_factory=None):
+        self.sessions = ThreadLocalSessions(session_factory)
+        self.slots = threading.BoundedSemaphore(concurrency)
+
+    def request(self, *args, **kwargs):
+        with self.slots:
+            return self.sessions.request(*args, **kwargs)
+
+
+def share_for_bulk(client, concurrency):
+    """Make ``client`` (and every client derived from it with ``for_instance``) send through
+    bounded request slots and pause together on throttling."""
+    client.http.session = RequestSlots(concurrency)
+    client.retry_policy.shared_pause = SharedPause()
+    return client
+
+
+def run_concurrently(function, items, workers):
+    """``function(item)`` for every item on a pool of threads; the results, in input order.
+
+    ``function`` must not raise: each step below catches what it expects.
+    """
+    if not items:
+        return []
+    with ThreadPoolExecutor(max_workers=max(1, min(len(items), workers))) as pool:
+        return list(pool.map(function, items))
+
+
+class InstanceRun:
+    """What one instance went through in a bulk run."""
+
+    def __init__(self, target, client):
+        self.target = target
+        self.client = client
+        self.state = None
+        self.plan = None
+        self.applied = None
+        self.error = None
+
+    @property
+    def failed(self):
+        return self.error is not None
+
+
+class BulkWhitelist:
+    """The fleet steps around one family's per-instance steps.
+
+    ``family`` provides: ``client_for(target)``, ``read(client, target)``, ``plan(state, target)``,
+    ``changed(plan)``, ``apply(client, target, plan)`` and ``result(run, diff)`` (the
+    per-instance result keys beyond instance_id, changed, failed, msg and request_ids: region,
+    the managed group, diff...).
+    """
+
+    def __init__(self, family, targets, concurrency, check_mode, diff):
+        self.family = family
+        self.runs = [InstanceRun(target, family.client_for(target)) for target in targets]
+        self.workers = min(MAX_WORKERS, max(concurrency * 4, 32))
+        self.check_mode = check_mode
+        self.diff = diff
+
+    def _read_and_plan(self, run):
+        try:
+            run.state = self.family.read(run.client, run.target)
+            run.plan = self.family.plan(run.state, run.target)
+        except Exception as error:  # pylint: disable=broad-exception-caught
+            run.error = as_instance_error(error)
+        return run
+
+    def _apply(self, run):
+        try:
+            run.applied = self.family.apply(run.client, run.target, run.plan)
+        except Exception as error:  # pylint: disable=broad-exception-caught
+            run.error = as_instance_error(error)
+        return run
+
+    def execute(self):
+        """Read and plan everything, then apply the changed instances unless a plan failed; return the module result."""
+        run_concurrently(self._read_and_plan, self.runs, self.workers)
+        refused = [run for run in self.runs if run.failed]
+        if refused:
+            return self.result('Nothing was written: %s' % describe_failures(refused, 'could not be planned'), refused_before_writing=True)
+        to_apply = [run for run in self.runs if self.family.changed(run.plan)]
+        if not self.check_mode:
+            run_concurrently(self._apply, to_apply, self.workers)
+        failed = [run for run in self.runs if run.failed]
+        if failed:
+            others = len(to_apply) - len(failed)
+            return self.result('%s; %d other changed instance(s) were written' % (describe_failures(failed, 'failed'), others))
+        return self.result(None)
+
+    def instance_changed(self, run):
+        if run.plan is None or not self.family.changed(run.plan):
+            return False
+        # Another writer may have made the change while this run waited: then nothing was written.
+        return self.check_mode or run.client.wrote
+
+    def result(self, failure, refused_before_writing=False):
+        results = []
+        summary = {'changed': [], 'unchanged': [], 'failed': []}
+        for run in self.runs:
+            changed = self.instance_changed(run) and not refused_before_writing
+            entry = {
+                'instance_id': run.target.instance_id,
+                'changed': changed or bool(run.failed and run.client.wrote),
+                'failed': run.failed,
+                'msg': fail_kwargs(run.error, run.client)['msg'] if run.failed else '',
+                'request_ids': list(run.client.write_request_ids),
+            }
+            entry.update(self.family.result(run, self.diff and not refused_before_writing))
+            results.append(entry)
+            summary['failed' if run.failed else 'changed' if entry['changed'] else 'unchanged'].append(run.target.instance_id)
+        outcome = {'changed': any(entry['changed'] for entry in results), 'results': results, 'summary': summary,
+                   'refused': refused_before_writing}
+        if self.diff:
+            # Ansible shows a list of diffs one after the other; the headers name each instance.
+            outcome['diff'] = [dict(entry['diff'], before_header=entry['instance_id'], after_header=entry['instance_id'])
+                               for entry in results if entry['changed'] and 'diff' in entry]
+        if failure is not None:
+            outcome['msg'] = failure
+            outcome['failed'] = True
+        return outcome
+
+
+def as_instance_error(error):
+    """An error of one instance as an IpguardError: a bug hit by one instance must not lose the
+    results of the others, which may have been written already."""
+    if isinstance(error, IpguardError):
+        return error
+    return IpguardError('Unexpected %s: %s' % (type(error).__name__, error))
+
+
+def describe_failures(runs, verb):
+    return '%d instance(s) %s: %s' % (len(runs), verb, '; '.join('%s: %s' % (run.target.instance_id, run.error.message) for run in runs))

@@ -1,0 +1,212 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) ipguard.cloud contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+DOCUMENTATION = r'''
+module: alicloud_redis_whitelist_bulk
+short_description: Manage one IP whitelist group on many Alibaba Cloud Redis (Tair) instances in one run
+version_added: 0.2.0
+description:
+  - The fleet form of M(ipguard.cloud.alicloud_redis_whitelist). The same group (O(group_name)) gets the same change on every
+    instance of O(instances), with the same semantics, guards and verification. Instances are read and written concurrently
+    (O(concurrency)).
+  - Use it for the office job over hundreds or thousands of instances. The role P(ipguard.cloud.office_whitelist#role) does.
+author:
+  - ipguard.cloud maintainers (@ipguard)
+extends_documentation_fragment:
+  - ipguard.cloud.alicloud
+  - ipguard.cloud.alicloud_redis
+  - ipguard.cloud.alicloud_redis.whitelist_group
+  - ipguard.cloud.bulk
+  - ipguard.cloud.connection
+  - ipguard.cloud.attributes
+  - ipguard.cloud.attributes.alicloud_group
+seealso:
+  - module: ipguard.cloud.alicloud_redis_whitelist
+'''
+
+EXAMPLES = r'''
+- name: The office CIDRs, exactly, in the office group of every cache
+  hosts: localhost
+  gather_facts: false
+  module_defaults:
+    group/ipguard.cloud.alicloud:
+      region: cn-hangzhou
+  tasks:
+    - name: Office group everywhere
+      ipguard.cloud.alicloud_redis_whitelist_bulk:
+        instances:
+          - r-bp1zxszhcgatnx1234
+          - r-bp1zxszhcgatnx5678
+          - instance_id: r-gs5abcdefgh9012
+            region: ap-southeast-1
+        group_name: office
+        ips: [203.0.113.0/24, 198.51.100.17]
+        purge_ips: true
+        concurrency: 20
+      register: office
+
+    - name: Show what changed
+      ansible.builtin.debug:
+        var: office.summary
+'''
+
+RETURN = r'''
+results:
+  description:
+    - One entry per instance, in the order of O(instances).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    instance_id:
+      description: The instance.
+      type: str
+      sample: r-bp1zxszhcgatnx1234
+    region:
+      description: The region the instance was addressed in.
+      type: str
+      sample: cn-hangzhou
+    changed:
+      description: Whether this instance was changed (would be, in check mode).
+      type: bool
+      sample: true
+    failed:
+      description: Whether reading, planning or writing this instance failed.
+      type: bool
+      sample: false
+    msg:
+      description: Why it failed; empty when it did not.
+      type: str
+      sample: ''
+    whitelist:
+      description: The managed group after the change (the planned one in check mode), C({}) when it does not exist.
+      type: dict
+      sample: {group_name: office, ips: [198.51.100.17, 203.0.113.0/24], attribute: ''}
+    request_ids:
+      description: RequestId of this instance's C(ModifySecurityIps) calls.
+      type: list
+      elements: str
+      sample: [AAAF99B1-69ED-4E80-8CD5-272C09E4A1B2]
+    diff:
+      description: Before and after of the managed group; only with C(--diff).
+      type: dict
+      sample: {before: {}, after: {group_name: office, ips: [198.51.100.17, 203.0.113.0/24]}}
+diff:
+  description: The diff of every changed instance (headers name the instance); only with C(--diff).
+  returned: when diff mode is on
+  type: list
+  elements: dict
+refused:
+  description:
+    - Whether the run stopped before writing anything, because an option was invalid or an instance could not be read or
+      planned. A failed run that is not refused wrote the instances that did not fail.
+  returned: always
+  type: bool
+  sample: false
+summary:
+  description: Instance ids by outcome.
+  returned: always
+  type: dict
+  contains:
+    changed:
+      description: Instances changed (or that would be, in check mode).
+      type: list
+      elements: str
+      sample: [r-bp1zxszhcgatnx1234]
+    unchanged:
+      description: Instances already as asked.
+      type: list
+      elements: str
+      sample: [r-bp1zxszhcgatnx5678]
+    failed:
+      description: Instances that failed.
+      type: list
+      elements: str
+      sample: []
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.ipguard.cloud.plugins.module_utils.alicloud import (
+    REDIS, alicloud_argument_spec, alicloud_client, check_region, resolve_credentials)
+from ansible_collections.ipguard.cloud.plugins.module_utils.alicloud_redis import (
+    apply_whitelist, check_instance_id, describe_whitelist_groups, find_group, plan_whitelist, validate_group_request, whitelist_group_spec)
+from ansible_collections.ipguard.cloud.plugins.module_utils.bulk import (
+    BulkWhitelist, bulk_argument_spec, check_concurrency, first_region, parse_targets, share_for_bulk)
+from ansible_collections.ipguard.cloud.plugins.module_utils.errors import IpguardError, fail_kwargs
+
+
+class RedisWhitelists:
+    """The per-instance steps of alicloud_redis_whitelist, for BulkWhitelist."""
+
+    def __init__(self, base_client, request, params):
+        self.base_client = base_client
+        self.request = request
+        self.wait = params['wait']
+        self.wait_timeout = params['wait_timeout']
+        self.hidden_managed = request.hidden is not None and request.state == 'present'
+        self.warnings = []
+
+    def client_for(self, target):
+        return self.base_client.for_instance(target.region)
+
+    def request_for(self, target):
+        return self.request._replace(instance_id=target.instance_id)
+
+    def read(self, client, target):
+        return describe_whitelist_groups(client, target.instance_id)
+
+    def plan(self, groups, target):
+        return plan_whitelist(self.request_for(target), groups)
+
+    @staticmethod
+    def changed(plan):
+        return plan.changed
+
+    def apply(self, client, target, plan):
+        applied = apply_whitelist(client, self.request_for(target), plan, self.wait, self.wait_timeout)
+        self.warnings.extend('%s: %s' % (target.instance_id, warning) for warning in applied.warnings)
+        return applied
+
+    def result(self, run, diff):
+        if run.applied is not None:
+            groups = run.applied.groups
+        elif run.plan is not None:
+            groups = run.plan.planned_groups(run.state)
+        else:
+            groups = run.state or []
+        managed = find_group(groups, self.request.group_name)
+        entry = {'region': run.client.credentials.region or '', 'whitelist': managed.as_whitelist() if managed else {}}
+        if diff and run.plan is not None:
+            entry['diff'] = run.plan.diff(hidden_managed=self.hidden_managed)
+        return entry
+
+
+def main():
+    argument_spec = alicloud_argument_spec()
+    argument_spec.update(whitelist_group_spec())
+    argument_spec.update(bulk_argument_spec())
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    try:
+        request = validate_group_request(module.params)
+        concurrency = check_concurrency(module.params['concurrency'])
+        base_client = alicloud_client(module, REDIS, region=first_region(module.params['instances']))
+        targets = parse_targets(module.params['instances'], check_instance_id, check_region,
+                                default_region=resolve_credentials(module.params).region, endpoint_set=bool(module.params['endpoint']))
+        share_for_bulk(base_client, concurrency)
+    except IpguardError as error:
+        module.fail_json(refused=True, **fail_kwargs(error))
+    family = RedisWhitelists(base_client, request, module.params)
+    outcome = BulkWhitelist(family, targets, concurrency, module.check_mode, module._diff).execute()
+    for warning in family.warnings:
+        module.warn(warning)
+    if outcome.get('failed'):
+        module.fail_json(**outcome)
+    module.exit_json(**outcome)
+
+
+if __name__ == '__main__':
+    main()
