@@ -17,7 +17,7 @@ options:
     default: true
   wait_timeout:
     description:
-      - Seconds to wait each time for the instance to become C(Normal).
+      - Seconds to wait each time for the instance to become C(Normal). V(0) looks once and does not wait.
     type: int
     default: 300
 '''

@@ -60,7 +60,7 @@ options:
     default: true
   wait_timeout:
     description:
-      - Seconds to allow for each wait (instance status, job, read-back).
+      - Seconds to allow for each wait (instance status, job, read-back). V(0) looks once and does not wait.
     type: int
     default: 300
 '''

@@ -16,7 +16,7 @@ from ansible_collections.ipguard.cloud.plugins.module_utils.errors import Change
 from ansible_collections.ipguard.cloud.plugins.module_utils.ipsets import (
     ALICLOUD_REDIS, check_group_name, check_group_size, normalize_ips, sorted_entries, split_vendor_list, world_open_entries)
 from ansible_collections.ipguard.cloud.plugins.module_utils.planner import plan_group
-from ansible_collections.ipguard.cloud.plugins.module_utils.retries import wait_until
+from ansible_collections.ipguard.cloud.plugins.module_utils.retries import check_purge_with_state, check_wait_timeout, wait_until
 
 HIDDEN = 'hidden'
 NORMAL = 'Normal'
@@ -74,7 +74,8 @@ def parse_security_ip_groups(data):
     return sorted(groups, key=lambda group: group.name)
 
 
-def describe_whitelist_groups(client, instance_id):
+def read_whitelist(client, instance_id):
+    """Every whitelist group of the instance (DescribeSecurityIps), sorted by name."""
     return parse_security_ip_groups(client.call('DescribeSecurityIps', {'InstanceId': instance_id}))
 
 
@@ -88,11 +89,6 @@ WhitelistRequest = namedtuple('WhitelistRequest', ['instance_id', 'group_name', 
 def check_instance_id(instance_id):
     if not isinstance(instance_id, str) or not INSTANCE_ID.fullmatch(instance_id):
         raise ValidationError('instance_id %r is not a Redis instance ID (for example r-bp1zxszhcgatnx1234)' % (instance_id,))
-
-
-def check_wait_timeout(wait_timeout):
-    if wait_timeout < 0:
-        raise ValidationError('wait_timeout must be 0 or more seconds, not %d' % wait_timeout)
 
 
 def whitelist_group_spec():
@@ -124,9 +120,7 @@ def validate_group_request(params, instance_id=None):
     group_name = params['group_name']
     check_group_name(ALICLOUD_REDIS, group_name)
     state = params['state']
-    if state == 'absent' and params['purge_ips']:
-        raise ValidationError('purge_ips applies to state=present only; with state=absent list the entries to remove in ips, '
-                              'or omit ips to remove group %r' % group_name)
+    check_purge_with_state(state, params['purge_ips'], 'purge_ips', 'group %r' % group_name)
     if state == 'present' and not params['ips']:
         raise ValidationError('ips must hold at least one entry with state=present; use state=absent to remove group %r' % group_name)
     desired = normalize_ips(params['ips'], 'ips')
@@ -147,7 +141,7 @@ def check_not_world_open(group_name, offenders):
 Write = namedtuple('Write', ['mode', 'entries', 'attribute'])
 
 
-class WhitelistPlan(namedtuple('WhitelistPlan', ['instance_id', 'group', 'attribute_before', 'attribute_after', 'writes'])):
+class WhitelistPlan(namedtuple('WhitelistPlan', ['instance_id', 'group', 'attribute_before', 'attribute_after', 'writes', 'hidden_managed'])):
     """A GroupPlan for the managed group plus its attribute and the ModifySecurityIps calls to make."""
 
     __slots__ = ()
@@ -156,8 +150,9 @@ class WhitelistPlan(namedtuple('WhitelistPlan', ['instance_id', 'group', 'attrib
     def changed(self):
         return bool(self.writes)
 
-    def diff(self, hidden_managed):
-        if not hidden_managed:
+    def diff(self):
+        """Ansible ``diff`` of the managed group, with its attribute when the task manages it (``hidden`` set)."""
+        if not self.hidden_managed:
             return self.group.diff()
         return self.group.diff(extra_before={'attribute': self.attribute_before} if self.group.before is not None else None,
                                extra_after={'attribute': self.attribute_after} if self.group.after is not None else None)
@@ -203,7 +198,8 @@ def plan_whitelist(request, groups):
         writes = []
     if writes and request.state == 'present' and not request.allow_open:
         check_not_world_open(request.group_name, world_open_entries(group.after))
-    return WhitelistPlan(request.instance_id, group, attribute_before, attribute_after, writes)
+    return WhitelistPlan(request.instance_id, group, attribute_before, attribute_after, writes,
+                         request.hidden is not None and request.state == 'present')
 
 
 def modify_security_ips(client, instance_id, group_name, write):
@@ -268,7 +264,7 @@ def apply_whitelist(client, request, plan, wait, wait_timeout):
     def attempt(retry):
         current = plan
         if retry:
-            groups = describe_whitelist_groups(client, request.instance_id)
+            groups = read_whitelist(client, request.instance_id)
             current = plan_whitelist(request, groups)
             if not current.changed:
                 return AppliedWhitelist(current, groups, [])
@@ -278,7 +274,7 @@ def apply_whitelist(client, request, plan, wait, wait_timeout):
             modify_security_ips(client, request.instance_id, request.group_name, write)
         if wait:
             wait_until_normal(client, request.instance_id, wait_timeout)
-        groups = describe_whitelist_groups(client, request.instance_id)
+        groups = read_whitelist(client, request.instance_id)
         problems, warnings = check_readback(current, groups)
         if problems:
             raise ConflictError('Group %r of %s is not as planned after the change: %s'
@@ -325,8 +321,7 @@ def validate_security_groups_request(params):
     """Check every option of alicloud_redis_security_groups before any API call; return a SecurityGroupsRequest."""
     check_instance_id(params['instance_id'])
     check_wait_timeout(params['wait_timeout'])
-    if params['state'] == 'absent' and params['purge_security_groups']:
-        raise ValidationError('purge_security_groups applies to state=present only; with state=absent list the groups to unbind')
+    check_purge_with_state(params['state'], params['purge_security_groups'], 'purge_security_groups', 'nothing (unbinding every group is refused)')
     desired = normalize_security_group_ids(params['security_group_ids'])
     return SecurityGroupsRequest(params['instance_id'], desired, params['state'], params['purge_security_groups'])
 

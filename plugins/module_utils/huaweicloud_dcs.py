@@ -22,7 +22,7 @@ from ansible_collections.ipguard.cloud.plugins.module_utils.errors import (
 from ansible_collections.ipguard.cloud.plugins.module_utils.ipsets import (
     HUAWEICLOUD_DCS, check_group_name, check_zero_address, normalize_ips, normalize_vendor_entry, sorted_entries)
 from ansible_collections.ipguard.cloud.plugins.module_utils.planner import plan_group
-from ansible_collections.ipguard.cloud.plugins.module_utils.retries import wait_until
+from ansible_collections.ipguard.cloud.plugins.module_utils.retries import check_purge_with_state, check_wait_timeout, wait_until
 
 INSTANCE_ID_PATTERN = re.compile(r'[A-Za-z0-9_-]{1,64}')
 
@@ -120,6 +120,7 @@ def validate_group_request(params, instance_id=None):
     A bulk run checks them once and makes a request per instance with ``_replace(instance_id=...)``.
     """
     check_group_name(HUAWEICLOUD_DCS, params['group_name'])
+    check_purge_with_state(params['state'], params['purge_ips'], 'purge_ips', 'group %r' % params['group_name'])
     ips = normalize_ips(params['ips'])
     if ips is not None:
         # Every set of entries that covers the whole address space contains one whose address is
@@ -130,8 +131,7 @@ def validate_group_request(params, instance_id=None):
             raise ValidationError('ips is empty: state=present needs at least one entry (use state=absent to remove the group)')
         # The per-instance entry limit is checked against the instance's own whitelist_ip_limit_num
         # once the whitelist is read: support can raise it above the documented 20.
-    if params['wait_timeout'] <= 0:
-        raise ValidationError('wait_timeout must be a positive number of seconds, not %r' % (params['wait_timeout'],))
+    check_wait_timeout(params['wait_timeout'])
     return WhitelistRequest(
         instance_id=instance_id, group_name=params['group_name'], ips=ips, state=params['state'],
         purge_ips=params['purge_ips'], enable_whitelist=params['enable_whitelist'], allow_open=params['allow_open'])
@@ -193,7 +193,7 @@ class WhitelistPlan(namedtuple('WhitelistPlan', ['instance_id', 'group', 'before
                                extra_after={'enable_whitelist': self.after.enabled})
 
 
-def plan_whitelist(current, request):
+def plan_whitelist(request, current):
     """Plan ``request`` (a WhitelistRequest) against ``current`` (a DcsWhitelist).
 
     Raises ValidationError when the result would break a DCS limit or open the instance without
@@ -423,7 +423,12 @@ def is_missing_api(error):
     return error.http_status == 404 and error.code in (None, 'DCS.4001', 'APIGW.0101', 'APIG.0101')
 
 
-def apply_whitelist_plan(api, plan, request, wait, wait_timeout):
+def read_whitelist(client, instance_id):
+    """The whole whitelist of the instance (ShowIpWhitelist) as a DcsWhitelist."""
+    return DcsWhitelistApi(client, instance_id).read_whitelist()
+
+
+def apply_whitelist(client, request, plan, wait, wait_timeout):
     """Write ``plan``; with ``wait``, wait for the instance first and verify the result after.
 
     Every attempt is planned from a whitelist read made right before its write (the first
@@ -437,6 +442,7 @@ def apply_whitelist_plan(api, plan, request, wait, wait_timeout):
     Returns an AppliedChange whose ``whitelist`` is the verified state (or the planned one
     without ``wait``).
     """
+    api = DcsWhitelistApi(client, request.instance_id)
     job_ids = []
     use_put = []
 
@@ -446,7 +452,7 @@ def apply_whitelist_plan(api, plan, request, wait, wait_timeout):
         # The first attempt writes from the module's read, one status round trip old; every other
         # attempt, and any after a wait for the instance, from a read made just now.
         if retry or waited or use_put:
-            current = plan_whitelist(api.read_whitelist(), request)
+            current = plan_whitelist(request, api.read_whitelist())
             if not current.changed:
                 return AppliedChange(current, current.after, job_ids)
         if use_put:
@@ -460,7 +466,7 @@ def apply_whitelist_plan(api, plan, request, wait, wait_timeout):
                 use_put.append(True)
                 if not (isinstance(error, ApiError) and is_missing_api(error)):
                     raise
-                current = plan_whitelist(api.read_whitelist(), request).as_replace()
+                current = plan_whitelist(request, api.read_whitelist()).as_replace()
                 if not current.changed:
                     return AppliedChange(current, current.after, job_ids)
         if current.write == 'replace':

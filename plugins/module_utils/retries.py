@@ -158,6 +158,20 @@ def note_retries_exhausted(error, retries_made, replanned=False):
     error.message = '%s (%s)' % (error.message.rstrip('.'), note)
 
 
+def check_wait_timeout(wait_timeout):
+    """``wait_timeout`` of every module that waits: 0 (look once, do not wait) or more seconds."""
+    if isinstance(wait_timeout, bool) or not isinstance(wait_timeout, int) or wait_timeout < 0:
+        raise ValidationError('wait_timeout must be 0 or more seconds, not %r' % (wait_timeout,))
+    return wait_timeout
+
+
+def check_purge_with_state(state, purge, option, subject):
+    """The same rule in every module: a purge option means something with state=present only."""
+    if state == 'absent' and purge:
+        raise ValidationError('%s applies to state=present only; with state=absent list what to remove, or omit it to remove %s'
+                              % (option, subject))
+
+
 def wait_until(read_fn, is_ready, timeout, what, interval=2.0, max_interval=10.0,
                sleep=None, clock=None):
     """Poll ``read_fn()`` until ``is_ready(value)``; return the last value read.

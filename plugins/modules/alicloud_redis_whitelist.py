@@ -161,7 +161,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.ipguard.cloud.plugins.module_utils.alicloud import REDIS, alicloud_argument_spec, alicloud_client
 from ansible_collections.ipguard.cloud.plugins.module_utils.alicloud_redis import (
-    apply_whitelist, describe_whitelist_groups, find_group, plan_whitelist, validate_whitelist_request, whitelist_group_spec)
+    apply_whitelist, find_group, plan_whitelist, read_whitelist, validate_whitelist_request, whitelist_group_spec)
 from ansible_collections.ipguard.cloud.plugins.module_utils.errors import IpguardError, fail_kwargs
 
 
@@ -173,7 +173,7 @@ def main():
     try:
         request = validate_whitelist_request(module.params)
         client = alicloud_client(module, REDIS)
-        groups = describe_whitelist_groups(client, request.instance_id)
+        groups = read_whitelist(client, request.instance_id)
         plan = plan_whitelist(request, groups)
         changed = plan.changed
         if plan.changed and not module.check_mode:
@@ -193,7 +193,7 @@ def main():
             request_ids=list(client.write_request_ids),
         )
         if module._diff:
-            result['diff'] = plan.diff(hidden_managed=request.hidden is not None and request.state == 'present')
+            result['diff'] = plan.diff()
         module.exit_json(**result)
     except IpguardError as error:
         module.fail_json(**fail_kwargs(error, client))

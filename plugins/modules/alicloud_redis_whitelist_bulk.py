@@ -133,7 +133,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.ipguard.cloud.plugins.module_utils.alicloud import (
     REDIS, alicloud_argument_spec, alicloud_client, check_region, resolve_credentials)
 from ansible_collections.ipguard.cloud.plugins.module_utils.alicloud_redis import (
-    apply_whitelist, check_instance_id, describe_whitelist_groups, find_group, plan_whitelist, validate_group_request, whitelist_group_spec)
+    apply_whitelist, check_instance_id, find_group, plan_whitelist, read_whitelist, validate_group_request, whitelist_group_spec)
 from ansible_collections.ipguard.cloud.plugins.module_utils.bulk import (
     BulkWhitelist, bulk_argument_spec, check_concurrency, first_region, parse_targets, share_for_bulk)
 from ansible_collections.ipguard.cloud.plugins.module_utils.errors import IpguardError, fail_kwargs
@@ -147,7 +147,6 @@ class RedisWhitelists:
         self.request = request
         self.wait = params['wait']
         self.wait_timeout = params['wait_timeout']
-        self.hidden_managed = request.hidden is not None and request.state == 'present'
         self.warnings = []
 
     def client_for(self, target):
@@ -157,7 +156,7 @@ class RedisWhitelists:
         return self.request._replace(instance_id=target.instance_id)
 
     def read(self, client, target):
-        return describe_whitelist_groups(client, target.instance_id)
+        return read_whitelist(client, target.instance_id)
 
     def plan(self, groups, target):
         return plan_whitelist(self.request_for(target), groups)
@@ -181,7 +180,7 @@ class RedisWhitelists:
         managed = find_group(groups, self.request.group_name)
         entry = {'region': run.client.credentials.region or '', 'whitelist': managed.as_whitelist() if managed else {}}
         if diff and run.plan is not None:
-            entry['diff'] = run.plan.diff(hidden_managed=self.hidden_managed)
+            entry['diff'] = run.plan.diff()
         return entry
 
 

@@ -88,7 +88,7 @@ groups:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.ipguard.cloud.plugins.module_utils.alicloud import REDIS, alicloud_argument_spec, alicloud_client
-from ansible_collections.ipguard.cloud.plugins.module_utils.alicloud_redis import check_instance_id, describe_whitelist_groups
+from ansible_collections.ipguard.cloud.plugins.module_utils.alicloud_redis import check_instance_id, read_whitelist
 from ansible_collections.ipguard.cloud.plugins.module_utils.errors import IpguardError, fail_kwargs
 
 
@@ -102,7 +102,7 @@ def main():
     try:
         check_instance_id(module.params['instance_id'])
         client = alicloud_client(module, REDIS)
-        groups = describe_whitelist_groups(client, module.params['instance_id'])
+        groups = read_whitelist(client, module.params['instance_id'])
         wanted = module.params['group_name']
         module.exit_json(changed=False, groups=[group.as_listed() for group in groups if wanted is None or group.name == wanted])
     except IpguardError as error:

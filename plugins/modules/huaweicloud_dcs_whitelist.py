@@ -166,7 +166,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.ipguard.cloud.plugins.module_utils.errors import IpguardError, fail_kwargs
 from ansible_collections.ipguard.cloud.plugins.module_utils.huaweicloud import DCS, huaweicloud_argument_spec, huaweicloud_client
 from ansible_collections.ipguard.cloud.plugins.module_utils.huaweicloud_dcs import (
-    AppliedChange, DcsWhitelistApi, apply_whitelist_plan, group_result, plan_whitelist, validate_request, whitelist_group_spec)
+    AppliedChange, apply_whitelist, group_result, plan_whitelist, read_whitelist, validate_request, whitelist_group_spec)
 
 
 def argument_spec():
@@ -182,11 +182,10 @@ def main():
     try:
         request = validate_request(params)
         client = huaweicloud_client(module, DCS)
-        api = DcsWhitelistApi(client, request.instance_id)
-        plan = plan_whitelist(api.read_whitelist(), request)
+        plan = plan_whitelist(request, read_whitelist(client, request.instance_id))
         applied = AppliedChange(plan, plan.after, [])
         if plan.changed and not module.check_mode:
-            applied = apply_whitelist_plan(api, plan, request, params['wait'], params['wait_timeout'])
+            applied = apply_whitelist(client, request, plan, params['wait'], params['wait_timeout'])
     except IpguardError as error:
         module.fail_json(**fail_kwargs(error, client))
 

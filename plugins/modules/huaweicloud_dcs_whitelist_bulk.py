@@ -138,7 +138,7 @@ from ansible_collections.ipguard.cloud.plugins.module_utils.errors import Ipguar
 from ansible_collections.ipguard.cloud.plugins.module_utils.huaweicloud import (
     DCS, check_project_id, check_region, huaweicloud_argument_spec, huaweicloud_client)
 from ansible_collections.ipguard.cloud.plugins.module_utils.huaweicloud_dcs import (
-    DcsWhitelistApi, apply_whitelist_plan, check_instance_id, group_result, plan_whitelist, validate_group_request, whitelist_group_spec)
+    apply_whitelist, check_instance_id, group_result, plan_whitelist, read_whitelist, validate_group_request, whitelist_group_spec)
 
 
 class DcsWhitelists:
@@ -159,10 +159,10 @@ class DcsWhitelists:
         return self.request._replace(instance_id=target.instance_id)
 
     def read(self, client, target):
-        return DcsWhitelistApi(client, target.instance_id).read_whitelist()
+        return read_whitelist(client, target.instance_id)
 
     def plan(self, whitelist, target):
-        plan = plan_whitelist(whitelist, self.request_for(target))
+        plan = plan_whitelist(self.request_for(target), whitelist)
         self.warnings.extend('%s: %s' % (target.instance_id, warning) for warning in plan.warnings)
         return plan
 
@@ -171,7 +171,7 @@ class DcsWhitelists:
         return plan.changed
 
     def apply(self, client, target, plan):
-        return apply_whitelist_plan(DcsWhitelistApi(client, target.instance_id), plan, self.request_for(target), self.wait, self.wait_timeout)
+        return apply_whitelist(client, self.request_for(target), plan, self.wait, self.wait_timeout)
 
     def result(self, run, diff):
         if run.applied is not None:

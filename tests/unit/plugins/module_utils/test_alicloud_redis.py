@@ -107,13 +107,18 @@ def test_world_open_group_may_still_shrink():
 
 
 def test_diff_carries_the_attribute_only_when_hidden_is_managed():
+    unmanaged = redis.plan_whitelist(request(['10.0.0.2']), [group('office', ['10.0.0.1'])])
+    assert unmanaged.diff() == {'before': {'group_name': 'office', 'ips': ['10.0.0.1']},
+                                'after': {'group_name': 'office', 'ips': ['10.0.0.1', '10.0.0.2']}}
     plan = redis.plan_whitelist(request(['10.0.0.2'], hidden=True), [group('office', ['10.0.0.1'])])
-    assert plan.diff(hidden_managed=False) == {'before': {'group_name': 'office', 'ips': ['10.0.0.1']},
-                                               'after': {'group_name': 'office', 'ips': ['10.0.0.1', '10.0.0.2']}}
-    assert plan.diff(hidden_managed=True) == {'before': {'group_name': 'office', 'ips': ['10.0.0.1'], 'attribute': ''},
-                                              'after': {'group_name': 'office', 'ips': ['10.0.0.1', '10.0.0.2'], 'attribute': 'hidden'}}
+    assert plan.diff() == {'before': {'group_name': 'office', 'ips': ['10.0.0.1'], 'attribute': ''},
+                           'after': {'group_name': 'office', 'ips': ['10.0.0.1', '10.0.0.2'], 'attribute': 'hidden'}}
     created = redis.plan_whitelist(request(['10.0.0.2'], hidden=True), [])
-    assert created.diff(hidden_managed=True) == {'before': {}, 'after': {'group_name': 'office', 'ips': ['10.0.0.2'], 'attribute': 'hidden'}}
+    assert created.diff() == {'before': {}, 'after': {'group_name': 'office', 'ips': ['10.0.0.2'], 'attribute': 'hidden'}}
+    # With state=absent the attribute is never changed, so the diff leaves it out.
+    removing = redis.plan_whitelist(request(['10.0.0.1'], state='absent', hidden=True), [group('office', ['10.0.0.1', '10.0.0.2'])])
+    assert removing.diff() == {'before': {'group_name': 'office', 'ips': ['10.0.0.1', '10.0.0.2']},
+                               'after': {'group_name': 'office', 'ips': ['10.0.0.2']}}
 
 
 def test_check_readback_of_a_delete_warns_about_kept_entries_another_writer_removed():

@@ -84,16 +84,21 @@ def test_validate_request_normalises():
     (dict(ips=['10.0.0.1/24']), "'10.0.0.1/24' has host bits set"),
     (dict(ips=[]), 'ips is empty: state=present needs at least one entry'),
     (dict(instance_id='../../x'), "instance_id '../../x' is not a valid DCS instance id"),
-    (dict(wait_timeout=0), 'wait_timeout must be a positive number'),
+    (dict(wait_timeout=-1), 'wait_timeout must be 0 or more seconds, not -1'),
+    (dict(state='absent', ips=['10.0.0.1'], purge_ips=True), "purge_ips applies to state=present only"),
 ])
 def test_validate_request_refuses(overrides, message):
     with pytest.raises(ValidationError, match=re.escape(message)):
         dcs.validate_request(params(**overrides))
 
 
+def test_wait_timeout_zero_means_look_once_as_on_redis():
+    assert dcs.validate_request(params(ips=['10.0.0.1'], wait_timeout=0)).ips == ['10.0.0.1']
+
+
 def test_absent_with_empty_list_is_accepted_and_changes_nothing():
     parsed = dcs.validate_request(params(ips=[], state='absent'))
-    assert not dcs.plan_whitelist(whitelist(office=['10.0.0.1']), parsed).changed
+    assert not dcs.plan_whitelist(parsed, whitelist(office=['10.0.0.1'])).changed
 
 
 def test_more_than_twenty_entries_are_checked_against_the_instance_limit_not_before_the_read():
@@ -101,14 +106,14 @@ def test_more_than_twenty_entries_are_checked_against_the_instance_limit_not_bef
     parsed = dcs.validate_request(params(ips=ips))
     assert len(parsed.ips) == 25
     with pytest.raises(ValidationError, match='would hold 25 entries across all groups; the instance allows at most 20'):
-        dcs.plan_whitelist(whitelist(), parsed)
-    plan = dcs.plan_whitelist(whitelist(limit=25), parsed)
+        dcs.plan_whitelist(parsed, whitelist())
+    plan = dcs.plan_whitelist(parsed, whitelist(limit=25))
     assert plan.write == 'add' and len(plan.add_body['whitelist'][0]['ip_list']) == 25
 
 
 def test_additions_to_an_existing_group_replace_the_whole_whitelist_and_keep_other_groups_verbatim():
     current = whitelist(app_servers=['10.0.0.0/24', '192.168.1.10/32'], office=['203.0.113.0/24'])
-    plan = dcs.plan_whitelist(current, request(ips=['198.51.100.7', '203.0.113.0/24']))
+    plan = dcs.plan_whitelist(request(ips=['198.51.100.7', '203.0.113.0/24']), current)
     # POST whitelist-async may replace an existing group's list, so it is only used to create one.
     assert plan.write == 'replace' and plan.changed and plan.add_body is None
     assert plan.instance_id == INSTANCE
@@ -122,11 +127,11 @@ def test_additions_to_an_existing_group_replace_the_whole_whitelist_and_keep_oth
 
 
 def test_new_group_is_appended():
-    plan = dcs.plan_whitelist(whitelist(app_servers=['10.0.0.0/24']), request(ips=['203.0.113.0/24']))
+    plan = dcs.plan_whitelist(request(ips=['203.0.113.0/24']), whitelist(app_servers=['10.0.0.0/24']))
     assert plan.write == 'add' and plan.add_body == {'whitelist': [{'group_name': 'office', 'ip_list': ['203.0.113.0/24']}]}
     assert [group.name for group in plan.after.groups] == ['app-servers', 'office']
     # enabling a whitelist that is enabled already changes nothing, so the group may still be created with POST
-    assert dcs.plan_whitelist(whitelist(app_servers=['10.0.0.0/24']), request(ips=['203.0.113.0/24'], enable_whitelist=True)).write == 'add'
+    assert dcs.plan_whitelist(request(ips=['203.0.113.0/24'], enable_whitelist=True), whitelist(app_servers=['10.0.0.0/24'])).write == 'add'
     replaced = plan.as_replace()
     assert (replaced.write, replaced.add_body) == ('replace', None)
     assert replaced.replace_body == plan.replace_body == {'enable_whitelist': True, 'whitelist': [
@@ -167,7 +172,7 @@ def test_new_group_is_appended():
      {'enable_whitelist': True, 'whitelist': [{'group_name': 'app-servers', 'ip_list': ['10.1.0.0/16']}]}),
 ])
 def test_other_changes_replace_the_whole_whitelist(current, req, body):
-    plan = dcs.plan_whitelist(current, req)
+    plan = dcs.plan_whitelist(req, current)
     assert (plan.write, plan.add_body, plan.replace_body) == ('replace', None, body)
 
 
@@ -181,7 +186,7 @@ def test_other_changes_replace_the_whole_whitelist(current, req, body):
     (whitelist(True, office=['10.0.0.1']), request()),
 ])
 def test_nothing_to_do(current, req):
-    plan = dcs.plan_whitelist(current, req)
+    plan = dcs.plan_whitelist(req, current)
     assert not plan.changed and plan.after == current and plan.replace_body is None and plan.add_body is None
 
 
@@ -198,11 +203,11 @@ def test_nothing_to_do(current, req):
 ])
 def test_limits_are_checked_on_the_whole_result(current, req, message):
     with pytest.raises(ValidationError, match=message):
-        dcs.plan_whitelist(current, req)
+        dcs.plan_whitelist(req, current)
 
 
 def test_tenant_limit_above_twenty_is_honoured():
-    plan = dcs.plan_whitelist(whitelist(limit=30, app_servers=['10.0.%d.0/24' % n for n in range(19)]), request(ips=['10.1.0.1', '10.1.0.2']))
+    plan = dcs.plan_whitelist(request(ips=['10.1.0.1', '10.1.0.2']), whitelist(limit=30, app_servers=['10.0.%d.0/24' % n for n in range(19)]))
     assert plan.write == 'add'
 
 
@@ -214,20 +219,20 @@ def test_tenant_limit_above_twenty_is_honoured():
 ])
 def test_opening_up_needs_allow_open(current, req, message):
     with pytest.raises(ValidationError, match=message) as info:
-        dcs.plan_whitelist(current, req)
+        dcs.plan_whitelist(req, current)
     assert 'open to every address that can reach the VPC' in info.value.message and 'allow_open: true' in info.value.message
-    plan = dcs.plan_whitelist(current, req._replace(allow_open=True))
+    plan = dcs.plan_whitelist(req._replace(allow_open=True), current)
     assert plan.write == 'replace' and len(plan.warnings) == 1
 
 
 def test_removing_a_group_of_a_disabled_whitelist_needs_no_opt_in():
-    plan = dcs.plan_whitelist(whitelist(False, office=['10.0.0.1']), request(state='absent'))
+    plan = dcs.plan_whitelist(request(state='absent'), whitelist(False, office=['10.0.0.1']))
     assert plan.replace_body == {'enable_whitelist': False, 'whitelist': []}
     assert 'is disabled, so its groups have no effect' in plan.warnings[0]
 
 
 def test_enabling_an_empty_whitelist_warns_that_it_stays_open():
-    plan = dcs.plan_whitelist(whitelist(False), request(enable_whitelist=True))
+    plan = dcs.plan_whitelist(request(enable_whitelist=True), whitelist(False))
     assert plan.replace_body == {'enable_whitelist': True, 'whitelist': []}
     assert plan.warnings == ['The whitelist of instance %s is enabled but holds no group; Huawei documents that an instance '
                              'without whitelist groups is open to every address that can reach the VPC.' % INSTANCE]
@@ -235,17 +240,17 @@ def test_enabling_an_empty_whitelist_warns_that_it_stays_open():
 
 def test_change_persists_looks_only_at_our_change():
     current = whitelist(app_servers=['10.0.0.0/24'], office=['10.1.0.1', '10.1.0.3'])
-    add = dcs.plan_whitelist(current, request(ips=['10.1.0.2']))
+    add = dcs.plan_whitelist(request(ips=['10.1.0.2']), current)
     assert dcs.change_persists(add, whitelist(app_servers=['10.0.0.0/24'], office=['10.1.0.1', '10.1.0.2', '10.1.0.3']))
     # other groups, and other entries of ours, changing meanwhile is not ours to judge
     assert dcs.change_persists(add, whitelist(new_group=['10.2.0.1'], office=['10.1.0.2/32', '10.1.0.9']))
     assert not dcs.change_persists(add, whitelist(app_servers=['10.0.0.0/24'], office=['10.1.0.1', '10.1.0.3']))
     assert not dcs.change_persists(add, whitelist(app_servers=['10.0.0.0/24']))
     assert not dcs.change_persists(add, whitelist(False, office=['10.1.0.2']))
-    purge = dcs.plan_whitelist(current, request(ips=['10.1.0.2'], purge_ips=True))
+    purge = dcs.plan_whitelist(request(ips=['10.1.0.2'], purge_ips=True), current)
     assert dcs.change_persists(purge, whitelist(office=['10.1.0.2']))
     assert not dcs.change_persists(purge, whitelist(office=['10.1.0.2', '10.1.0.3']))
-    remove = dcs.plan_whitelist(current, request(state='absent'))
+    remove = dcs.plan_whitelist(request(state='absent'), current)
     assert dcs.change_persists(remove, whitelist(app_servers=['10.0.0.0/24']))
     assert not dcs.change_persists(remove, whitelist(app_servers=['10.0.0.0/24'], office=['10.1.0.1']))
     assert not hasattr(dcs, 'reflects_plan') and not hasattr(dcs, 'groups_changed_under_us')
@@ -254,7 +259,7 @@ def test_change_persists_looks_only_at_our_change():
 def test_change_undone_names_the_write_and_asks_to_plan_again():
     current = whitelist(app_servers=['10.0.0.0/24'])
     seen = whitelist(app_servers=['10.0.0.0/24', '10.0.0.9'])
-    put = dcs.plan_whitelist(current, request(group_name='app-servers', ips=['10.0.0.0/24'], state='absent', allow_open=True))
+    put = dcs.plan_whitelist(request(group_name='app-servers', ips=['10.0.0.0/24'], state='absent', allow_open=True), current)
     error = dcs.change_undone(put, seen, 'right after the write')
     assert isinstance(error, ChangeUndoneError) and error.replan is True
     assert error.write_action == 'UpdateIpWhitelist'
@@ -262,7 +267,7 @@ def test_change_undone_names_the_write_and_asks_to_plan_again():
         "The change to group 'app-servers' of DCS instance %s is not in its whitelist right after the write: another writer replaced "
         "the whole whitelist with a copy read before our write (the DCS API has no conditional write). Planned: enable_whitelist=True, "
         "groups: none. Seen: enable_whitelist=True, groups: app-servers=10.0.0.0/24,10.0.0.9." % INSTANCE)
-    post = dcs.plan_whitelist(current, request(ips=['10.1.0.1']))
+    post = dcs.plan_whitelist(request(ips=['10.1.0.1']), current)
     assert dcs.change_undone(post, seen, 'x').write_action == 'AddIpWhitelist'
 
 
@@ -321,7 +326,7 @@ def from_body(body, ip_limit):
 @given(current=current_whitelists(), req=requests())
 def test_plans_keep_other_groups_respect_limits_and_converge(current, req):
     try:
-        plan = dcs.plan_whitelist(current, req)
+        plan = dcs.plan_whitelist(req, current)
     except ValidationError:
         return
     if not plan.changed:
@@ -341,4 +346,4 @@ def test_plans_keep_other_groups_respect_limits_and_converge(current, req):
         assert current.group(req.group_name) is None and current.enabled and written.enabled
         assert merged_by_add(current, plan.add_body).as_result() == written.as_result()
     # Planning again from the result changes nothing.
-    assert not dcs.plan_whitelist(written, req).changed
+    assert not dcs.plan_whitelist(req, written).changed
