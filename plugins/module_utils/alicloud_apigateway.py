@@ -394,6 +394,16 @@ def create_control(client, name, control_type, description, items):
     return client.call('CreateIpControl', params, write=True, idempotent=False).get('IpControlId')
 
 
+def modify_control(client, ip_control_id, name, description):
+    """ModifyIpControl: set the control's name and description (its type cannot change)."""
+    client.call('ModifyIpControl', {'IpControlId': ip_control_id, 'IpControlName': name, 'Description': description}, write=True)
+
+
+def delete_control(client, ip_control_id):
+    """DeleteIpControl. The API refuses to delete a control still bound to APIs; the module checks that first."""
+    client.call('DeleteIpControl', {'IpControlId': ip_control_id}, write=True)
+
+
 def add_item(client, ip_control_id, item):
     """AddIpControlPolicyItem; returns the new item's id.
 

@@ -128,17 +128,6 @@ def world_open_entries(entries):
     return []
 
 
-def broadest_prefix(entries):
-    """The shortest prefix length among parseable entries (None when there is none)."""
-    lengths = []
-    for entry in entries:
-        try:
-            lengths.append(ipaddress.IPv4Network(entry, strict=False).prefixlen)
-        except ValueError:
-            continue
-    return min(lengths) if lengths else None
-
-
 ProviderRules = namedtuple('ProviderRules', [
     'label',                  # human name for messages
     'max_entries_per_group',  # None: no per-group limit

@@ -87,15 +87,3 @@ def plan_group(name, current, desired, state, purge=False):
         to_remove=tuple(sorted_entries(held - after_set)),
         purge=purge,
     )
-
-
-def apply_plan(current, plan):
-    """The group contents after applying ``plan`` to ``current``, by set arithmetic.
-
-    A model of what the vendors' operations do, independent of ``plan.after``: entries are added
-    and removed as sets, and removing a group (or its last entry) leaves no group. Tests use it
-    to check that plans converge.
-    """
-    if plan.removes_group or (current is None and not plan.to_add):
-        return None
-    return tuple(sorted_entries((set(current or ()) | set(plan.to_add)) - set(plan.to_remove)))

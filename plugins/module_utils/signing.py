@@ -3,14 +3,13 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""Request signers for Alibaba Cloud (RPC HMAC-SHA1 and ACS3-HMAC-SHA256) and Huawei Cloud (SDK-HMAC-SHA256).
+"""Request signers for Alibaba Cloud (ACS3-HMAC-SHA256) and Huawei Cloud (SDK-HMAC-SHA256).
 
 Pure functions of their arguments: the clock (``now``, a timezone-aware datetime) and the nonce can
 be passed in, so a request is reproducible in tests; by default they are the current UTC time and a
 random UUID. Standard library only.
 """
 
-import base64
 import datetime
 import hashlib
 import hmac
@@ -92,41 +91,6 @@ def _canonical_headers(headers):
     names = sorted(merged)
     block = ''.join('%s:%s\n' % (name, ','.join(sorted(merged[name]))) for name in names)
     return block, ';'.join(names)
-
-
-# Alibaba RPC, HMAC-SHA1 (SignatureVersion 1.0; "V2 RPC" in Alibaba's current docs)
-
-def alicloud_rpc_string_to_sign(method, params):
-    """``METHOD&%2F&`` + the encoded canonical query of every parameter except ``Signature``.
-
-    The canonical query is percent-encoded a second time, so ``%2C`` in a value becomes ``%252C``.
-    """
-    unsigned = dict((key, value) for key, value in params.items() if key != 'Signature')
-    return '%s&%s&%s' % (method.upper(), percent_encode('/'), percent_encode(encode_query(unsigned)))
-
-
-def alicloud_rpc_signature(method, params, secret):
-    """Base64 HMAC-SHA1 of the string to sign; the RPC key is the secret followed by ``&``."""
-    digest = hmac.new((secret + '&').encode('utf-8'), alicloud_rpc_string_to_sign(method, params).encode('utf-8'), hashlib.sha1).digest()
-    return base64.b64encode(digest).decode('ascii')
-
-
-def alicloud_rpc_sign(method, params, access_key_id, secret, security_token=None, now=None, nonce=None):
-    """Return a new dict: ``params`` plus the common RPC parameters and ``Signature``."""
-    signed = dict(params)
-    # RPC answers default to XML (Format); the clients decode JSON.
-    signed.setdefault('Format', 'JSON')
-    signed.update({
-        'AccessKeyId': access_key_id,
-        'SignatureMethod': 'HMAC-SHA1',
-        'SignatureVersion': '1.0',
-        'SignatureNonce': _new_nonce(nonce),
-        'Timestamp': _utc_now(now).strftime(ALIBABA_TIME_FORMAT),
-    })
-    if security_token:
-        signed['SecurityToken'] = security_token
-    signed['Signature'] = alicloud_rpc_signature(method, signed, secret)
-    return signed
 
 
 # Alibaba ACS3-HMAC-SHA256 ("V3")

@@ -263,8 +263,8 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.ipguard.cloud.plugins.module_utils.alicloud import APIGATEWAY, alicloud_argument_spec, alicloud_client
 from ansible_collections.ipguard.cloud.plugins.module_utils.alicloud_apigateway import (
     CONTROL_TYPES, PURGE_ALL, PURGE_SCOPES, STAGE_NAMES, Control, apply_bindings, apply_items, apply_items_plan, check_control_name,
-    check_description, check_id, control_diff, control_result, create_control, desired_bindings, desired_items, find_control,
-    list_bindings, list_items, plan_bindings, plan_items)
+    check_description, check_id, control_diff, control_result, create_control, delete_control, desired_bindings, desired_items,
+    find_control, list_bindings, list_items, modify_control, plan_bindings, plan_items)
 from ansible_collections.ipguard.cloud.plugins.module_utils.errors import (
     IpguardError, NotFoundError, ValidationError, fail_kwargs)
 from ansible_collections.ipguard.cloud.plugins.module_utils.ipsets import APIGATEWAY_MAX_ITEMS
@@ -325,7 +325,7 @@ def delete(module, client, control):
                                'group %s api %s stage %s' % binding for binding in sorted(bindings))))
     items = list_items(client, control.ip_control_id)
     if not module.check_mode:
-        client.call('DeleteIpControl', {'IpControlId': control.ip_control_id}, write=True)
+        delete_control(client, control.ip_control_id)
     return {'changed': True, 'ip_control': {}, 'diff': {'before': control_diff(control, items), 'after': {}}}
 
 
@@ -384,8 +384,7 @@ def update(module, client, control, desired, bindings):
     items_after = items_plan.after
     if not module.check_mode:
         if after != control:
-            client.call('ModifyIpControl', {'IpControlId': control.ip_control_id, 'IpControlName': after.name,
-                                            'Description': after.description}, write=True)
+            modify_control(client, control.ip_control_id, after.name, after.description)
         new_ids = apply_items(client, control.ip_control_id, items_plan)
         items_after = apply_items_plan(current_items, items_plan, new_ids)
         if bindings_plan is not None:

@@ -358,6 +358,39 @@ def test_create_control_sends_items_in_the_create_call():
         'IpControlPolicys.2.CidrIp': '10.0.0.3', 'IpControlPolicys.2.AppId': '7'}, True)]
 
 
+def test_modify_control_sends_the_name_and_description():
+    client = RecordingClient([{'RequestId': 'R1'}])
+    assert gw.modify_control(client, 'acl', 'office_allow', 'office egress') is None
+    assert client.sent == [('ModifyIpControl', {'IpControlId': 'acl', 'IpControlName': 'office_allow', 'Description': 'office egress'}, True)]
+    # renaming and rewording can be repeated safely: neither marked not idempotent nor an overwrite of items
+    assert client.not_idempotent == [] and client.overwrites == []
+
+
+def test_modify_control_sends_an_empty_description_to_clear_it():
+    client = RecordingClient()
+    gw.modify_control(client, 'acl', 'office_allow', '')
+    assert client.sent == [('ModifyIpControl', {'IpControlId': 'acl', 'IpControlName': 'office_allow', 'Description': ''}, True)]
+
+
+def test_delete_control_names_the_control():
+    client = RecordingClient([{'RequestId': 'R2'}])
+    assert gw.delete_control(client, 'acl') is None
+    assert client.sent == [('DeleteIpControl', {'IpControlId': 'acl'}, True)]
+    assert client.not_idempotent == [] and client.overwrites == []
+
+
+@pytest.mark.parametrize('write', [
+    lambda client: gw.modify_control(client, 'acl', 'office_allow', ''),
+    lambda client: gw.delete_control(client, 'acl'),
+], ids=['modify', 'delete'])
+def test_control_writes_let_client_errors_through(write):
+    failure = errors.NotFoundError('The specified IpControl does not exist')
+    client = RecordingClient(failure=failure)
+    with pytest.raises(errors.NotFoundError) as info:
+        write(client)
+    assert info.value is failure and len(client.sent) == 1
+
+
 def test_apply_items_order_and_shapes():
     current = [item('P%03d' % n, ['10.0.%d.0/24' % n]) for n in range(150)] + [PARTNER]
     plan = gw.plan_items(current, [wanted(['192.0.2.0/27'], '111')], purge=True)

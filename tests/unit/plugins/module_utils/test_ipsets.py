@@ -71,11 +71,6 @@ def test_world_open_entries(entries, expected):
     assert ipsets.world_open_entries(entries) == expected
 
 
-def test_broadest_prefix():
-    assert ipsets.broadest_prefix(['10.0.0.1', '172.16.0.0/12', 'junk']) == 12
-    assert ipsets.broadest_prefix(['junk']) is None
-
-
 @pytest.mark.parametrize('name', ['default', 'office', 'ab', 'a1_b2', 'a' * 32])
 def test_redis_group_names_accepted(name):
     ipsets.check_group_name(ipsets.ALICLOUD_REDIS, name)

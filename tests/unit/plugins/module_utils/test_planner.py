@@ -7,9 +7,21 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.ipguard.cloud.plugins.module_utils.planner import apply_plan, plan_group
+from ansible_collections.ipguard.cloud.plugins.module_utils.ipsets import sorted_entries
+from ansible_collections.ipguard.cloud.plugins.module_utils.planner import plan_group
 
 A, B, C, D = '10.0.0.1', '10.0.0.2', '192.168.0.0/24', '172.16.0.0/12'
+
+
+def apply_plan(current, plan):
+    """The test's own oracle: the group contents after applying ``plan`` to ``current``, by set arithmetic.
+
+    A model of what the vendors' operations do, independent of ``plan.after``: entries are added
+    and removed as sets, and removing a group (or its last entry) leaves no group.
+    """
+    if plan.removes_group or (current is None and not plan.to_add):
+        return None
+    return tuple(sorted_entries((set(current or ()) | set(plan.to_add)) - set(plan.to_remove)))
 
 
 @pytest.mark.parametrize('current, desired, state, purge, before, after, to_add, to_remove', [
