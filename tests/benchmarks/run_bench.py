@@ -7,13 +7,30 @@
 
 Run from the repository root with the primary virtualenv (``make bench`` does this)::
 
-    .venv/bin/python tests/benchmarks/run_bench.py [--quick] [--json FILE]
+    .venv/bin/python tests/benchmarks/run_bench.py [--quick] [--extra] [--json FILE]
 
-Sections: API calls per module run (no-op, change, check mode); per-task wall time of each
-module next to an ``ansible.builtin.uri`` task making one HTTP request (the floor); the
-office_whitelist role over many mixed-cloud instances with injected latency, sharded over
-inventory hosts, for several ``forks`` values, against the ideal floor; how the cost grows
-with the list size and the instance count. Figures are printed, never asserted.
+Sections:
+
+1. API calls per module run (no-op, change, check mode), zero latency.
+2. Per-task wall time of each module, the two bulk modules included, next to an
+   ``ansible.builtin.uri`` task making one HTTP request, zero latency.
+3. The main table: the office job (``ansible-playbook ipguard.cloud.office_whitelist`` with the
+   role variables as extra vars, on localhost, as the README shows it) over 200 and 2000
+   instances (half Redis, half DCS) with 50 ms latency per request: the apply run, then the
+   no-op rerun, each next to its floor (below), with API calls per changed instance and the
+   controller's peak memory, and the targets next to the figures.
+4. With ``--extra`` only: how a single module run grows with the list size, and the office job
+   over 200 instances sharded over inventory hosts (what an AWX job with slicing does).
+
+The floor of an office job run is the wall time of an ``ansible-playbook`` run of one
+``ansible.builtin.uri`` task against the fake cloud (the fixed cost of starting Ansible and running
+a task), measured in the same benchmark run, plus ``minimal calls x latency / concurrency``:
+the minimal calls are one read per instance for a no-op, and read + write + read-back (3) per
+changed instance for an apply; ``concurrency`` is the role's ``office_whitelist_concurrency``
+(10 by default), the requests the bulk modules keep in flight.
+
+``--quick`` runs the office job over 200 instances only, with fewer repetitions. Figures are
+printed, never asserted; the targets are printed next to them.
 """
 
 import argparse
@@ -42,16 +59,36 @@ from benchmarks.proctree import TreeMemorySampler  # noqa: E402
 REDIS = 'r-mock0000000000001'
 DCS = '5560df16-cebf-4473-95c4-d1b573c16e79'
 OFFICE = ['198.51.100.0/25', '203.0.113.0/24']
+# The bulk modules of sections 1 and 2 manage a group of their own on the same two instances, so
+# they neither undo nor repeat the single-instance modules' work (DCS refuses an entry in two groups).
+BULK_GROUP = 'officebulk'
+BULK_IPS = ['192.0.2.0/24']
 LATENCY_MS = 50
-# Measured on the reference machine (2 cores): see docs/performance.md.
-RECOMMENDED_FORKS = 25
+# The role's default office_whitelist_concurrency: the requests each bulk module keeps in flight.
+DEFAULT_CONCURRENCY = 10
+FLEET_SIZES = (200, 2000)
+QUICK_FLEET_SIZES = (200,)
+# Minimal API calls of one instance: the read of a no-op; read, write and read-back of a change.
+MINIMAL_CALLS_NOOP = 1
+MINIMAL_CALLS_CHANGE = 3
+# Targets, printed next to the figures (never asserted).
+TARGET_RATIO = {'apply': 2.0, 'no-op': 1.5}
+TARGET_CALLS_PER_CHANGED = 5
+TARGET_PEAK_MEMORY_MIB = 1024
+TARGET_MEMORY_AT = 2000
+FLOOR_RUNS = 3
+SHARDS = 4
 TIMING_CALLBACK = 'ipguard_bench_timing'
+OFFICE_PLAYBOOK = 'ipguard.cloud.office_whitelist'
+ROLE_TASK_PREFIX = 'ipguard.cloud.office_whitelist : '
 
 MANAGING_TASKS = [
     ('alicloud_redis_whitelist', {'instance_id': REDIS, 'group_name': 'office', 'ips': OFFICE}),
+    ('alicloud_redis_whitelist_bulk', {'instances': [REDIS], 'group_name': BULK_GROUP, 'ips': BULK_IPS}),
     ('alicloud_redis_security_groups', {'instance_id': REDIS, 'security_group_ids': ['sg-mock0000000000002']}),
     ('alicloud_apigateway_ip_control', {'name': 'office_allow', 'ip_control_type': 'ALLOW', 'policies': [{'cidrs': OFFICE}]}),
     ('huaweicloud_dcs_whitelist', {'instance_id': DCS, 'group_name': 'office', 'ips': OFFICE}),
+    ('huaweicloud_dcs_whitelist_bulk', {'instances': [DCS], 'group_name': BULK_GROUP, 'ips': BULK_IPS}),
 ]
 INFO_TASKS = [
     ('alicloud_redis_whitelist_info', {'instance_id': REDIS}),
@@ -84,6 +121,10 @@ def request_epoch(record):
     return stamp.replace(tzinfo=datetime.timezone.utc).timestamp()
 
 
+def mib(size):
+    return size / 1048576.0
+
+
 class Run(object):
     """One ansible-playbook run: wall time, peak memory of its process tree, task timings."""
 
@@ -103,7 +144,7 @@ class Run(object):
 
 
 class Bench(object):
-    """Runs generated playbooks against one fake cloud with the installed collection."""
+    """Runs playbooks against one fake cloud with the installed collection."""
 
     def __init__(self, collections_dir, work_dir, cloud):
         self.collections_dir = collections_dir
@@ -111,7 +152,8 @@ class Bench(object):
         self.cloud = cloud
         self.runs = 0
 
-    def run(self, playbook, inventory=None, extra_vars=None, check=False, forks=None):
+    def run(self, playbook, inventory=None, extra_vars=None, check=False, diff=False, forks=None):
+        """Run ``playbook``: a playbook document, or the name of a collection playbook (``ns.coll.name``)."""
         self.runs += 1
         run_dir = self.work_dir / ('run-%d' % self.runs)
         run_dir.mkdir()
@@ -119,14 +161,21 @@ class Bench(object):
         for group in [inventory['all']] + list(inventory['all'].get('children', {}).values()):
             for host_vars in group.get('hosts', {}).values():
                 host_vars.update({'ansible_connection': 'local', 'ansible_python_interpreter': '{{ ansible_playbook_python }}'})
-        files = {'playbook.yml': playbook, 'inventory.yml': inventory, 'extra-vars.json': dict(mockcloud_vars(self.cloud), **(extra_vars or {}))}
+        files = {'inventory.yml': inventory, 'extra-vars.json': dict(mockcloud_vars(self.cloud), **(extra_vars or {}))}
+        if isinstance(playbook, str):
+            playbook_arg = playbook
+        else:
+            files['playbook.yml'] = playbook
+            playbook_arg = str(run_dir / 'playbook.yml')
         for name, document in files.items():
             (run_dir / name).write_text(json.dumps(document, indent=1), encoding='utf-8')
         timings_file = run_dir / 'timings.jsonl'
         command = [str(ANSIBLE_BIN / 'ansible-playbook'), '-i', str(run_dir / 'inventory.yml'),
-                   '-e', '@' + str(run_dir / 'extra-vars.json'), str(run_dir / 'playbook.yml')]
+                   '-e', '@' + str(run_dir / 'extra-vars.json'), playbook_arg]
         if check:
             command.append('--check')
+        if diff:
+            command.append('--diff')
         if forks:
             command.extend(['--forks', str(forks)])
         env = isolated_env(self.work_dir, {
@@ -174,7 +223,8 @@ def calls_per_module(bench):
         for scenario in ('no-op', 'change', 'check mode'):
             reads, writes = rows[name][scenario]
             cells.append('-' if name.endswith('_info') and scenario != 'no-op' else '%d / %d' % (reads, writes))
-        table.append('| %s | %s |' % (name, ' | '.join(cells)))
+        label = name + (' (1 instance)' if name.endswith('_bulk') else '')
+        table.append('| %s | %s |' % (label, ' | '.join(cells)))
     return table, rows
 
 
@@ -200,11 +250,12 @@ def wall_time_against_floor(bench, repetitions):
     floor = medians[FLOOR_TASK[0]]
     table = ['| task (no-op run, %d repetitions, median) | seconds | ratio to floor |' % repetitions, '|---|---|---|']
     for label in labels:
-        table.append('| %s | %.3f | %.2fx |' % (label, medians[label], medians[label] / floor))
+        shown = label + (' (1 instance)' if label.endswith('_bulk') else '')
+        table.append('| %s | %.3f | %.2fx |' % (shown, medians[label], medians[label] / floor))
     return table, medians
 
 
-# --- 3. and 4. the office_whitelist role at scale -----------------------------------------------
+# --- 3. the office job at fleet scale -----------------------------------------------------------
 
 def fleet_seed(instances):
     """``instances`` targets, half Alibaba Redis and half Huawei DCS, each with one foreign group."""
@@ -218,48 +269,154 @@ def fleet_seed(instances):
             'alibaba': {'redis_instances': redis}, 'huawei': {'dcs_instances': dcs}}
 
 
-def sharded_inventory(seed, shards):
-    """Targets dealt round-robin to ``shards`` local hosts, so ``forks`` runs them in parallel."""
-    hosts = dict(('shard-%03d' % number, {'office_whitelist_alicloud_redis_instances': [],
-                                          'office_whitelist_huaweicloud_dcs_instances': []}) for number in range(shards))
-    names = sorted(hosts)
-    for position, instance in enumerate(sorted(seed['alibaba']['redis_instances'])):
-        hosts[names[position % shards]]['office_whitelist_alicloud_redis_instances'].append(instance)
-    for position, instance in enumerate(sorted(seed['huawei']['dcs_instances'])):
-        hosts[names[position % shards]]['office_whitelist_huaweicloud_dcs_instances'].append(instance)
-    return {'all': {'children': {'office_whitelist_shards': {'hosts': hosts}}}}
+def office_vars(bench, seed, concurrency):
+    """The role variables as the README passes them (-e @vars), credentials through the playbook's defaults."""
+    auth = mockcloud_vars(bench.cloud)
+    variables = {
+        'office_whitelist_cidrs': OFFICE,
+        'office_whitelist_alicloud_redis_instances': sorted(seed['alibaba']['redis_instances']),
+        'office_whitelist_huaweicloud_dcs_instances': sorted(seed['huawei']['dcs_instances']),
+        'ipguard_alicloud_defaults': auth['mock_alicloud_auth'],
+        'ipguard_huaweicloud_defaults': auth['mock_huaweicloud_auth'],
+    }
+    if concurrency != DEFAULT_CONCURRENCY:
+        variables['office_whitelist_concurrency'] = concurrency
+    return variables
 
 
-def role_run(bench, instances, forks, phases=('apply', 'no-op'), latency_ms=LATENCY_MS):
-    """Apply the role to a fresh fleet and, when asked, run it again (no-op); figures of each run."""
+def check_fleet(bench, seed):
+    """Every instance of the fleet holds exactly the office CIDRs in its office group (the run did its job)."""
+    state = bench.cloud.state()
+    wrong = []
+    for instance in seed['alibaba']['redis_instances']:
+        groups = dict((group['name'], group['ips']) for group in state['alibaba']['redis_instances'][instance]['security_ip_groups'])
+        if sorted(groups.get('office', [])) != sorted(OFFICE):
+            wrong.append(instance)
+    for instance in seed['huawei']['dcs_instances']:
+        groups = dict((group['group_name'], group['ip_list']) for group in state['huawei']['dcs_instances'][instance]['whitelist'])
+        if sorted(groups.get('office', [])) != sorted(OFFICE):
+            wrong.append(instance)
+    if wrong:
+        raise RuntimeError('%d instance(s) do not hold the office group after the run, e.g. %s' % (len(wrong), wrong[:5]))
+
+
+def measure_floor_base(bench, runs=FLOOR_RUNS):
+    """Wall time of an ansible-playbook run of one uri task against the fake cloud (median of ``runs``), latency in force."""
+    walls = [bench.run(play([FLOOR_TASK])).wall for _run in range(runs)]
+    return statistics.median(walls), walls
+
+
+def office_job(bench, instances, floor_base, concurrency, diff, latency_ms=LATENCY_MS, inventory=None, forks=None, host_vars_split=None,
+               hosts=1):
+    """The office job applied to a fresh fleet, then run again (no-op); the figures of each run.
+
+    With ``hosts`` inventory hosts running at once, ``hosts x concurrency`` requests are in flight: the floor divides by that.
+    """
     seed = fleet_seed(instances)
     bench.cloud.reset(seed)
     bench.cloud.set_faults({'latency_ms': latency_ms})
-    playbook = [{'name': 'The shipped main job', 'ansible.builtin.import_playbook': 'ipguard.cloud.office_whitelist'}]
-    auth = mockcloud_vars(bench.cloud)
-    extra_vars = {'office_whitelist_hosts': 'office_whitelist_shards', 'office_whitelist_cidrs': OFFICE,
-                  'ipguard_alicloud_defaults': auth['mock_alicloud_auth'], 'ipguard_huaweicloud_defaults': auth['mock_huaweicloud_auth']}
+    extra_vars = office_vars(bench, seed, concurrency)
+    if host_vars_split:
+        inventory, extra_vars = host_vars_split(seed, extra_vars)
     figures = {}
-    for phase in phases:
+    for phase in ('apply', 'no-op'):
         bench.cloud.clear_requests()
-        run = bench.run(playbook, inventory=sharded_inventory(seed, min(forks, instances)), extra_vars=extra_vars, forks=forks)
-        calls = bench.cloud.count()
-        floor = calls * latency_ms / 1000.0 / forks
-        figures[phase] = {'instances': instances, 'forks': forks, 'wall': run.wall, 'calls': calls, 'writes': bench.cloud.count(write=True),
-                          'floor': floor, 'ratio': run.wall / floor,
-                          'peak_rss_mib': run.peak_rss / 1048576.0, 'peak_pss_mib': run.peak_pss / 1048576.0}
+        run = bench.run(OFFICE_PLAYBOOK, inventory=inventory, extra_vars=extra_vars, diff=diff, forks=forks)
+        requests = bench.cloud.requests()
+        writes = [record for record in requests if record['write']]
+        changed = len(set(record['resource_id'] for record in writes))
+        if phase == 'apply':
+            check_fleet(bench, seed)
+            if changed != instances:
+                raise RuntimeError('the apply run changed %d of %d instances' % (changed, instances))
+        elif writes:
+            raise RuntimeError('the rerun was meant to be a no-op but wrote %d times' % len(writes))
+        minimal = MINIMAL_CALLS_CHANGE * changed + MINIMAL_CALLS_NOOP * (instances - changed)
+        floor = floor_base + minimal * latency_ms / 1000.0 / (concurrency * hosts)
+        actions = {}
+        for record in requests:
+            key = '%s %s' % (record['cloud'], record['action'])
+            actions[key] = actions.get(key, 0) + 1
+        figures[phase] = {
+            'instances': instances, 'phase': phase, 'changed': changed, 'calls': len(requests), 'writes': len(writes),
+            'calls_per_changed': len(requests) / float(changed) if changed else None,
+            'minimal_calls': minimal, 'wall': run.wall, 'floor_base': floor_base, 'floor': floor, 'ratio': run.wall / floor,
+            'target_ratio': TARGET_RATIO[phase], 'actions': actions,
+            'peak_rss_mib': mib(run.peak_rss), 'peak_pss_mib': mib(run.peak_pss),
+            'tasks': [(record['task'].replace(ROLE_TASK_PREFIX, ''), record['status'], round(record['end'] - record['start'], 3))
+                      for record in run.timings],
+        }
     return figures
 
 
-def role_table(results):
-    table = ['| instances | forks | run | API calls (writes) | wall s | ideal floor s | ratio | peak controller RSS / PSS MiB |',
-             '|---|---|---|---|---|---|---|---|']
+def met(value, limit):
+    return 'met' if value <= limit else '**not met**'
+
+
+def office_table(results):
+    table = ['| instances | run | changed | API calls (writes) | calls per changed instance (target <= %d) '
+             '| wall s | floor s | ratio | target | met? | peak controller RSS / PSS MiB |' % TARGET_CALLS_PER_CHANGED,
+             '|---|---|---|---|---|---|---|---|---|---|---|']
     for figures in results:
-        for phase, row in figures.items():
-            table.append('| %(instances)d | %(forks)d | ' % row + phase
-                         + ' | %(calls)d (%(writes)d) | %(wall).1f | %(floor).1f | %(ratio).1fx | %(peak_rss_mib).0f / %(peak_pss_mib).0f |' % row)
+        for phase in ('apply', 'no-op'):
+            row = figures[phase]
+            per_changed = '-' if row['calls_per_changed'] is None else '%.2f (%s)' % (
+                row['calls_per_changed'], met(row['calls_per_changed'], TARGET_CALLS_PER_CHANGED))
+            table.append('| %d | %s | %d | %d (%d) | %s | %.1f | %.1f | %.2fx | <= %.1fx | %s | %.0f / %.0f |' % (
+                row['instances'], phase, row['changed'], row['calls'], row['writes'], per_changed, row['wall'], row['floor'],
+                row['ratio'], row['target_ratio'], met(row['ratio'], row['target_ratio']), row['peak_rss_mib'], row['peak_pss_mib']))
     return table
 
+
+def targets_table(results):
+    """One line per target with the figure it is judged on."""
+    table = ['| target | measured | met? |', '|---|---|---|']
+    for figures in results:
+        for phase in ('apply', 'no-op'):
+            row = figures[phase]
+            table.append('| %s, %d instances: wall <= %.1fx floor | %.1f s / %.1f s = %.2fx | %s |' % (
+                phase, row['instances'], row['target_ratio'], row['wall'], row['floor'], row['ratio'], met(row['ratio'], row['target_ratio'])))
+        row = figures['apply']
+        table.append('| apply, %d instances: API calls per changed instance <= %d | %d / %d = %.2f | %s |' % (
+            row['instances'], TARGET_CALLS_PER_CHANGED, row['calls'], row['changed'], row['calls_per_changed'],
+            met(row['calls_per_changed'], TARGET_CALLS_PER_CHANGED)))
+        if row['instances'] == TARGET_MEMORY_AT:
+            peak_pss = max(figures[phase]['peak_pss_mib'] for phase in figures)
+            peak_rss = max(figures[phase]['peak_rss_mib'] for phase in figures)
+            table.append('| %d instances: controller peak memory < 1 GiB | PSS %.0f MiB (RSS %.0f MiB) | %s on PSS, %s on RSS |' % (
+                TARGET_MEMORY_AT, peak_pss, peak_rss, met(peak_pss, TARGET_PEAK_MEMORY_MIB), met(peak_rss, TARGET_PEAK_MEMORY_MIB)))
+    return table
+
+
+def breakdown_table(results):
+    """Where the time of each office job run goes: the two bulk module tasks against everything else."""
+    table = ['| instances | run | wall s | DCS bulk task s | Redis bulk task s | rest of the run s |', '|---|---|---|---|---|---|']
+    for figures in results:
+        for phase in ('apply', 'no-op'):
+            row = figures[phase]
+            # The bulk module task of a cloud is the longest task that names it.
+            dcs = max([seconds for task, _status, seconds in row['tasks'] if 'DCS' in task] or [0.0])
+            redis = max([seconds for task, _status, seconds in row['tasks'] if 'Redis' in task] or [0.0])
+            table.append('| %d | %s | %.1f | %.1f | %.1f | %.1f |' % (row['instances'], phase, row['wall'], dcs, redis, row['wall'] - dcs - redis))
+    return table
+
+
+def actions_table(results):
+    """The API calls of each apply run by action, per changed instance of that cloud."""
+    applies = [figures['apply'] for figures in results]
+    table = ['| action | %s |' % ' | '.join('calls per changed instance (%d instances)' % row['instances'] for row in applies),
+             '|---|%s' % ('---|' * len(applies))]
+    for action in sorted(set(action for row in applies for action in row['actions'])):
+        cells = []
+        for row in applies:
+            # Half the fleet is on each cloud, and every instance changes in an apply run.
+            per_cloud = row['changed'] / 2.0
+            cells.append('%.2f' % (row['actions'].get(action, 0) / per_cloud))
+        table.append('| %s | %s |' % (action, ' | '.join(cells)))
+    return table
+
+
+# --- 4. (--extra) list size, and sharding over hosts --------------------------------------------
 
 def list_size_growth(bench, sizes):
     """One module run that adds ``size`` entries, then a no-op rerun, per module that takes that many."""
@@ -283,43 +440,137 @@ def list_size_growth(bench, sizes):
     return table
 
 
+def sharded(shards):
+    """The instance lists dealt round-robin to ``shards`` local hosts (host vars), as AWX job slicing would."""
+    def split(seed, extra_vars):
+        hosts = dict(('shard-%02d' % number, {'office_whitelist_alicloud_redis_instances': [],
+                                              'office_whitelist_huaweicloud_dcs_instances': []}) for number in range(shards))
+        names = sorted(hosts)
+        for key in ('office_whitelist_alicloud_redis_instances', 'office_whitelist_huaweicloud_dcs_instances'):
+            for position, instance in enumerate(extra_vars[key]):
+                hosts[names[position % shards]][key].append(instance)
+        extra_vars = dict((key, value) for key, value in extra_vars.items() if not key.endswith('_instances'))
+        extra_vars['office_whitelist_hosts'] = 'office_whitelist_shards'
+        return {'all': {'children': {'office_whitelist_shards': {'hosts': hosts}}}}, extra_vars
+    return split
+
+
+def sharded_table(figures_list):
+    table = ['| instances | hosts (forks) | run | API calls (writes) | wall s | floor s (hosts x concurrency in flight) | ratio '
+             '| peak controller RSS / PSS MiB |',
+             '|---|---|---|---|---|---|---|---|']
+    for shards, figures in figures_list:
+        for phase in ('apply', 'no-op'):
+            row = figures[phase]
+            table.append('| %d | %d | %s | %d (%d) | %.1f | %.1f | %.2fx | %.0f / %.0f |' % (
+                row['instances'], shards, phase, row['calls'], row['writes'], row['wall'], row['floor'], row['ratio'],
+                row['peak_rss_mib'], row['peak_pss_mib']))
+    return table
+
+
+# --- main ---------------------------------------------------------------------------------------
+
+class Sections(object):
+    """Collects the printed sections and how long each took."""
+
+    def __init__(self):
+        self.items = []
+        self.timings = []
+
+    def run(self, label, function):
+        print('%s...' % label, file=sys.stderr)
+        started = time.monotonic()
+        result = function()
+        seconds = time.monotonic() - started
+        self.timings.append((label, seconds))
+        print('%s: %.0f s' % (label, seconds), file=sys.stderr)
+        return result, seconds
+
+    def add(self, title, seconds, table, notes=None):
+        self.items.append((title, seconds, table, notes or []))
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n', maxsplit=1)[0])
-    parser.add_argument('--quick', action='store_true', help='fewer repetitions, and the 200-instance run at the recommended forks only')
+    parser.add_argument('--quick', action='store_true', help='the office job over 200 instances only, and fewer repetitions')
+    parser.add_argument('--extra', action='store_true', help='also the list-size growth and the office job sharded over %d hosts' % SHARDS)
+    parser.add_argument('--concurrency', type=int, default=DEFAULT_CONCURRENCY,
+                        help='office_whitelist_concurrency for the office job, and the divisor of its floor (default %(default)s)')
+    parser.add_argument('--no-diff', dest='diff', action='store_false', help='run the office job without --diff')
     parser.add_argument('--json', metavar='FILE', help='also write the raw figures to FILE')
     options = parser.parse_args(argv)
-    repetitions = 3 if options.quick else 7
-    forks_values = [RECOMMENDED_FORKS] if options.quick else [1, 10, RECOMMENDED_FORKS, 50]
-    fleet_sizes = [10, 50]
-    sizes = [10, 100, 1000]
+    repetitions = 3 if options.quick else 5
+    fleet_sizes = QUICK_FLEET_SIZES if options.quick else FLEET_SIZES
     started = time.monotonic()
-    report = {}
+    report = {'options': vars(options)}
+    sections = Sections()
     with tempfile.TemporaryDirectory(prefix='ipguard-bench-') as temp, MockCloud(EXAMPLE_SEED) as cloud:
         work_dir = pathlib.Path(temp)
-        print('Building and installing the collection...', file=sys.stderr)
-        bench = Bench(build_and_install_collection(work_dir / 'collection'), work_dir, cloud)
-        sections = []
-        print('1/4 API calls per module run...', file=sys.stderr)
-        table, report['calls'] = calls_per_module(bench)
-        sections.append(('API calls per module run (zero latency)', table))
-        print('2/4 per-task wall time against the uri floor...', file=sys.stderr)
-        table, report['wall_time'] = wall_time_against_floor(bench, repetitions)
-        sections.append(('Per-task wall time against an ansible.builtin.uri task (zero latency)', table))
-        print('3/4 office_whitelist over 200 instances, %d ms latency, forks %s...' % (LATENCY_MS, forks_values), file=sys.stderr)
-        report['role_forks'] = [role_run(bench, 200, forks, phases=('apply', 'no-op') if forks == RECOMMENDED_FORKS else ('apply',))
-                                for forks in forks_values]
-        sections.append(('office_whitelist role, 200 instances (half Redis, half DCS), %d ms per request' % LATENCY_MS,
-                         role_table(report['role_forks'])))
-        print('4/4 growth with instance count and list size...', file=sys.stderr)
-        report['role_instances'] = [role_run(bench, count, RECOMMENDED_FORKS) for count in fleet_sizes]
-        report['role_instances'] += [figures for figures in report['role_forks'] if figures['apply']['forks'] == RECOMMENDED_FORKS]
-        sections.append(('Growth with instance count (forks %d, %d ms per request)' % (RECOMMENDED_FORKS, LATENCY_MS),
-                         role_table(report['role_instances'])))
-        sections.append(('Growth with list size (one group / one control, zero latency)', list_size_growth(bench, sizes)))
-    print('# ipguard.cloud benchmark (%s, ansible-playbook from %s, %d CPUs, %.0f s)\n'
-          % ('quick' if options.quick else 'full', ANSIBLE_BIN, os.cpu_count() or 0, time.monotonic() - started))
-    for title, table in sections:
-        print('## %s\n\n%s\n' % (title, '\n'.join(table)))
+        collections_dir, seconds = sections.run('build and install the collection',
+                                                lambda: build_and_install_collection(work_dir / 'collection'))
+        bench = Bench(collections_dir, work_dir, cloud)
+
+        (table, report['calls']), seconds = sections.run('1. API calls per module run', lambda: calls_per_module(bench))
+        sections.add('API calls per module run (zero latency)', seconds, table)
+
+        (table, report['wall_time']), seconds = sections.run(
+            '2. per-task wall time against the uri floor', lambda: wall_time_against_floor(bench, repetitions))
+        sections.add('Per-task wall time against an ansible.builtin.uri task (zero latency)', seconds, table)
+
+        def fleet():
+            cloud.reset(EXAMPLE_SEED)
+            cloud.set_faults({'latency_ms': LATENCY_MS})
+            floor_base, walls = measure_floor_base(bench)
+            report['floor_base'] = {'median': floor_base, 'runs': walls}
+            results = []
+            for instances in fleet_sizes:
+                part_started = time.monotonic()
+                print('   office job over %d instances (%d ms per request)...' % (instances, LATENCY_MS), file=sys.stderr)
+                results.append(office_job(bench, instances, floor_base, options.concurrency, options.diff))
+                print('   %d instances: %.0f s' % (instances, time.monotonic() - part_started), file=sys.stderr)
+            return floor_base, results
+
+        (floor_base, report['office_job']), seconds = sections.run('3. the office job over %s instances' % ' and '.join(map(str, fleet_sizes)), fleet)
+        results = report['office_job']
+        floor_note = ('Floor = %.2f s (median wall time of %d ansible-playbook runs of one uri task against the fake cloud, '
+                      '%d ms latency in force) + minimal calls x %d ms / %d (concurrency); minimal calls: %d per unchanged and %d per '
+                      'changed instance.')
+        notes = [floor_note % (floor_base, FLOOR_RUNS, LATENCY_MS, LATENCY_MS, options.concurrency, MINIMAL_CALLS_NOOP, MINIMAL_CALLS_CHANGE),
+                 'ansible-playbook %s -e @vars%s on localhost; concurrency %d; DCS jobs finish at their first poll.'
+                 % (OFFICE_PLAYBOOK, ' --diff' if options.diff else '', options.concurrency)]
+        sections.add('The office job: %s instances (half Redis, half DCS), %d ms per request'
+                     % (' and '.join(map(str, fleet_sizes)), LATENCY_MS), seconds, office_table(results), notes)
+        sections.add('Targets (printed, not asserted)', None, targets_table(results))
+        sections.add('Where the office job spends its time', None, breakdown_table(results))
+        sections.add('API calls of the apply run by action (each cloud: per changed instance of that cloud)', None, actions_table(results))
+
+        if options.extra:
+            table, seconds = sections.run('4a. growth with the list size', lambda: list_size_growth(bench, [10, 100, 1000]))
+            sections.add('Growth with list size (one group / one control, zero latency)', seconds, table)
+
+            def shard_runs():
+                return [(1, office_job(bench, 200, floor_base, options.concurrency, options.diff)),
+                        (SHARDS, office_job(bench, 200, floor_base, options.concurrency, options.diff,
+                                            forks=SHARDS, host_vars_split=sharded(SHARDS), hosts=SHARDS))]
+
+            report['sharded'], seconds = sections.run('4b. the office job over 200 instances sharded over %d hosts' % SHARDS, shard_runs)
+            sections.add('The office job over 200 instances on 1 host and sharded over %d hosts (%d ms per request)' % (SHARDS, LATENCY_MS),
+                         seconds, sharded_table(report['sharded']))
+    total = time.monotonic() - started
+    print('# ipguard.cloud benchmark (%s, ansible-playbook from %s, %d CPUs, load average %s, %.0f s)\n'
+          % ('quick' if options.quick else 'full', ANSIBLE_BIN, os.cpu_count() or 0,
+             ' '.join('%.1f' % load for load in os.getloadavg()), total))
+    for title, seconds, table, notes in sections.items:
+        print('## %s%s\n\n%s\n' % (title, '' if seconds is None else ' (%.0f s)' % seconds, '\n'.join(table)))
+        for note in notes:
+            print(note)
+        if notes:
+            print('')
+    print('## Wall time per section\n\n| section | seconds |\n|---|---|')
+    for label, seconds in sections.timings:
+        print('| %s | %.0f |' % (label, seconds))
+    print('| total | %.0f |' % total)
+    report['section_seconds'] = sections.timings
     if options.json:
         pathlib.Path(options.json).write_text(json.dumps(report, indent=1, default=str), encoding='utf-8')
     return 0
