@@ -277,6 +277,12 @@ docs() {
     else
         render_module_docs "${modules[@]}" || status=1
     fi
+    # Inventory plugins render with ansible-doc -t inventory (the "done when").
+    for module_file in "$COLLECTION_TREE"/plugins/inventory/*.py; do
+        [[ -e $module_file ]] || continue
+        module_name=$(basename "$module_file" .py)
+        [[ $module_name == __init__ ]] || PLUGIN_TYPE=inventory render_module_docs "ipguard.cloud.$module_name" || status=1
+    done
     return "$status"
 }
 
@@ -286,7 +292,7 @@ render_module_docs() {
     local module errors status=0
     for module in "$@"; do
         if ! errors=$(in_tree "$VENV_PRIMARY" env ANSIBLE_COLLECTIONS_PATH="$TEMP_ROOT" ANSIBLE_NOCOLOR=1 \
-                ansible-doc -t module "$module" 2>&1 >/dev/null) || [[ -n $errors ]]; then
+                ansible-doc -t "${PLUGIN_TYPE:-module}" "$module" 2>&1 >/dev/null) || [[ -n $errors ]]; then
             log "ansible-doc $module: FAILED"
             printf '%s\n' "$errors"
             status=1

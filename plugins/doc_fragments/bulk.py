@@ -13,7 +13,10 @@ options:
     description:
       - The instances whose group is managed. An element is an instance id, or a dict with C(instance_id) and optional
         C(region) (which overrides O(region) for that instance), so one run can span regions. The Huawei Cloud module also
-        takes C(project_id) in the dict.
+        takes C(project_id) in the dict; the Alibaba Cloud module also takes C(role_arn), the RAM role to assume for that
+        instance (an instance of another account), so one run can span accounts. The role is assumed with the run's base
+        credentials and the other settings of O(ipguard.cloud.alicloud_redis_whitelist_bulk#module:assume_role) (session
+        name, duration, policy, external id), in place of that option's role; each role once per run.
       - An instance listed twice is refused. An empty list does nothing.
     type: list
     elements: raw

@@ -26,10 +26,13 @@ from ansible_collections.ipguard.cloud.plugins.module_utils.retries import Share
 from ansible_collections.ipguard.cloud.plugins.module_utils.transport import ThreadLocalSessions
 
 MAX_CONCURRENCY = 64
-# Workers beyond the request slots sleep through waits without holding a slot.
-MAX_WORKERS = 256
+# Workers beyond the request slots sleep through waits (an instance to accept changes, a DCS
+# change to settle for its confirmation read) without holding a slot, so they are many: with
+# few, 1000 DCS instances would wait out their 2 s settle one pool-width at a time.
+MAX_WORKERS = 512
 
-Target = namedtuple('Target', ['instance_id', 'region', 'project_id'])
+# ``role_arn``: the RAM role to assume for this instance (an instance of another Alibaba Cloud account).
+Target = namedtuple('Target', ['instance_id', 'region', 'project_id', 'role_arn'], defaults=(None,))
 
 
 def bulk_argument_spec():
@@ -41,16 +44,17 @@ def bulk_argument_spec():
 
 
 def parse_targets(instances, check_instance_id, check_region, check_project_id=None, default_region=None, default_project_id=None,
-                  endpoint_set=False):
+                  endpoint_set=False, check_role_arn=None):
     """The ``instances`` option as Targets, in input order; every bad element is named.
 
     An element is an instance id, or a dict with ``instance_id`` and optional ``region`` (and
-    ``project_id`` when ``check_project_id`` is given). An instance listed twice is refused: its
+    ``project_id`` when ``check_project_id`` is given, ``role_arn`` when ``check_role_arn`` is
+    given). An instance listed twice is refused: its
     two plans would race each other inside one run. Without a default region (and without an
     ``endpoint``), every instance must name its region: none is guessed. Huawei project ids are
     per region, so an instance in another region than the default must name its project too.
     """
-    allowed = ('instance_id', 'region', 'project_id') if check_project_id else ('instance_id', 'region')
+    allowed = ('instance_id', 'region') + (('project_id',) if check_project_id else ()) + (('role_arn',) if check_role_arn else ())
     targets = []
     problems = []
     seen = {}
@@ -65,7 +69,8 @@ def parse_targets(instances, check_instance_id, check_region, check_project_id=N
         if unknown:
             problems.append('%s has unknown key(s) %s (allowed: %s)' % (where, ', '.join(unknown), ', '.join(allowed)))
             continue
-        target = Target(element.get('instance_id'), element.get('region') or None, element.get('project_id') or None)
+        target = Target(element.get('instance_id'), element.get('region') or None, element.get('project_id') or None,
+                        element.get('role_arn') or None)
         try:
             if not isinstance(target.instance_id, str):
                 raise ValidationError('instance_id %r is not an instance id' % (target.instance_id,))
@@ -74,6 +79,8 @@ def parse_targets(instances, check_instance_id, check_region, check_project_id=N
                 check_region(target.region)
             if target.project_id is not None:
                 check_project_id(target.project_id)
+            if target.role_arn is not None:
+                check_role_arn(target.role_arn)
         except ValidationError as error:
             problems.append('%s: %s' % (where, error.message))
             continue
@@ -167,7 +174,7 @@ class BulkWhitelist:
     def __init__(self, family, targets, concurrency, check_mode, diff):
         self.family = family
         self.runs = [InstanceRun(target, family.client_for(target)) for target in targets]
-        self.workers = min(MAX_WORKERS, max(concurrency * 4, 32))
+        self.workers = MAX_WORKERS
         self.check_mode = check_mode
         self.diff = diff
 

@@ -6,6 +6,7 @@
 """Huawei Cloud REST client: credentials, endpoints, AK/SK signing, retries and error mapping."""
 
 import json
+import os
 import re
 from collections import namedtuple
 
@@ -13,7 +14,8 @@ from ansible.module_utils.basic import env_fallback
 
 from ansible_collections.ipguard.cloud.plugins.module_utils.errors import (
     ApiError, AuthError, InstanceBusyError, InvalidParameterError, NotFoundError, ServerError,
-    ThrottledError, ValidationError, redact)
+    ThrottledError, TransportError, ValidationError, redact)
+from ansible_collections.ipguard.cloud.plugins.module_utils.options import OptionsCaller
 from ansible_collections.ipguard.cloud.plugins.module_utils.retries import RetryPolicy
 from ansible_collections.ipguard.cloud.plugins.module_utils.signing import encode_query, huawei_sign
 from ansible_collections.ipguard.cloud.plugins.module_utils.transport import (
@@ -31,6 +33,18 @@ MAX_REGION_LENGTH = 64
 
 JSON_CONTENT_TYPE = 'application/json;charset=UTF-8'
 
+# The ECS metadata service (OpenStack-style paths), as the official SDK's MetadataAccessor reads it.
+DEFAULT_METADATA_ENDPOINT = 'http://169.254.169.254'
+METADATA_TOKEN_PATH = '/meta-data/latest/api/token'
+METADATA_SECURITY_KEY_PATH = '/openstack/latest/securitykey'
+METADATA_TOKEN_TTL_HEADER = 'X-Metadata-Token-Ttl-Seconds'
+METADATA_TOKEN_HEADER = 'X-Metadata-Token'
+METADATA_TOKEN_TTL_SECONDS = 21600
+METADATA_TIMEOUT = 5.0
+NO_AGENCY_TEXT = 'Please configure Cloud Service Agency first'
+# Not an SDK name (the SDK falls back to the metadata service on its own): ours, for AWX credentials.
+METADATA_CREDENTIALS_ENV = 'IPGUARD_HUAWEICLOUD_USE_METADATA_CREDENTIALS'
+
 
 def huaweicloud_argument_spec():
     """The shared options of every Huawei Cloud module (documented in the huaweicloud doc fragment)."""
@@ -40,6 +54,9 @@ def huaweicloud_argument_spec():
         security_token=dict(type='str', no_log=True, fallback=(env_fallback, ['HUAWEICLOUD_SDK_SECURITY_TOKEN'])),
         project_id=dict(type='str', fallback=(env_fallback, ['HUAWEICLOUD_SDK_PROJECT_ID'])),
         region=dict(type='str', fallback=(env_fallback, ['HUAWEICLOUD_SDK_REGION'])),
+        # No env_fallback: an empty variable (what AWX injects for an unset input) must mean false, not an error.
+        use_metadata_credentials=dict(type='bool'),
+        metadata_endpoint=dict(type='str'),
         **connection_argument_spec()
     )
 
@@ -185,6 +202,70 @@ def check_project_id(project_id):
         raise ValidationError('project_id %r is not a valid Huawei Cloud project id: use 1 to 64 letters, digits, "-" and "_"' % (project_id,))
 
 
+def use_metadata_credentials(params, environ=None):
+    """The use_metadata_credentials option, else IPGUARD_HUAWEICLOUD_USE_METADATA_CREDENTIALS (empty: false)."""
+    if params.get('use_metadata_credentials') is not None:
+        return bool(params['use_metadata_credentials'])
+    environ = os.environ if environ is None else environ
+    value = (environ.get(METADATA_CREDENTIALS_ENV) or '').strip().lower()
+    if value in ('', '0', 'false', 'no', 'off', 'n', 'f'):
+        return False
+    if value in ('1', 'true', 'yes', 'on', 'y', 't'):
+        return True
+    raise ValidationError('%s=%r is not a boolean: use true or false' % (METADATA_CREDENTIALS_ENV, environ[METADATA_CREDENTIALS_ENV]))
+
+
+def fetch_agency_credentials(http, metadata_endpoint, retry_policy):
+    """Temporary keys (access, secret, securitytoken) of the ECS instance's agency, from the metadata service.
+
+    A session token is asked for first (``PUT /meta-data/latest/api/token``) and sent with the
+    read; a metadata service that has no token API (404, 405 or 503) is read without one, as the
+    official SDK does. Returns (access key, secret key, security token, expires_at text).
+    """
+    where = 'the ECS metadata service at %s' % metadata_endpoint.base_url
+    subject = 'The ECS metadata service at %s' % metadata_endpoint.base_url
+    headers = {}
+    try:
+        answer = http.send('PUT', metadata_endpoint.base_url + METADATA_TOKEN_PATH,
+                           headers={METADATA_TOKEN_TTL_HEADER: str(METADATA_TOKEN_TTL_SECONDS)})
+    except TransportError:
+        answer = None
+    if answer is not None and answer.status == 200 and answer.body:
+        headers[METADATA_TOKEN_HEADER] = answer.body.decode('utf-8', 'replace').strip()
+    elif answer is not None and answer.status not in (404, 405, 503):
+        raise AuthError('%s refused a session token (HTTP %s)' % (subject, answer.status), http_status=answer.status)
+    secrets = list(headers.values())
+
+    def attempt():
+        response = http.send('GET', metadata_endpoint.base_url + METADATA_SECURITY_KEY_PATH, headers=headers)
+        if response.status >= 500:
+            raise ServerError('%s answered HTTP %s' % (subject, response.status), http_status=response.status)
+        return response
+
+    try:
+        response = retry_policy.run(attempt)
+    except TransportError as error:
+        error.message = redact('Could not read the agency credentials from %s; use_metadata_credentials only works on an ECS '
+                               'instance: %s' % (where, error.message), secrets)
+        raise
+    text = response.body.decode('utf-8', 'replace') if response.body else ''
+    if response.status != 200:
+        if NO_AGENCY_TEXT in text:
+            raise AuthError('The ECS instance has no agency (%s answered HTTP %s: %s): give the instance an agency with DCS '
+                            'permissions, or set access_key and secret_key' % (where, response.status, NO_AGENCY_TEXT),
+                            http_status=response.status)
+        raise AuthError('%s refused the agency credentials (HTTP %s)' % (subject, response.status), http_status=response.status)
+    try:
+        data = json.loads(text)
+    except ValueError:
+        data = None
+    found = data.get('credential') if isinstance(data, dict) and isinstance(data.get('credential'), dict) else {}
+    if not all(found.get(key) for key in ('access', 'secret', 'securitytoken')):
+        # The answer holds secrets: none of it is shown.
+        raise AuthError('%s gave no usable agency credentials (no access, secret and securitytoken)' % subject, http_status=200)
+    return found['access'], found['secret'], found['securitytoken'], found.get('expires_at')
+
+
 def huaweicloud_client(module, service, project_id=None, region=None):
     """Build the client for ``service`` from a module's shared options (``project_id`` and ``region``
     stand in for the options when a bulk run's instances name their projects and regions)."""
@@ -192,6 +273,27 @@ def huaweicloud_client(module, service, project_id=None, region=None):
     params = dict(module.params)
     params['project_id'] = params.get('project_id') or project_id
     params['region'] = params.get('region') or region
+    http = HttpClient(timeout=params['timeout'], validate_certs=params['validate_certs'], ca_bundle=params.get('ca_bundle'))
+    retry_policy = RetryPolicy(retries=check_retries(params['retries']))
+    if use_metadata_credentials(params):
+        given = [name for name in ('access_key', 'secret_key', 'security_token') if params.get(name)]
+        if given:
+            raise ValidationError('use_metadata_credentials cannot be combined with %s (options or HUAWEICLOUD_SDK_AK, '
+                                  'HUAWEICLOUD_SDK_SK, HUAWEICLOUD_SDK_SECURITY_TOKEN)' % ', '.join(given))
+        if not params.get('project_id'):
+            raise ValidationError('Missing Huawei Cloud project_id: set the option or HUAWEICLOUD_SDK_PROJECT_ID '
+                                  '(use_metadata_credentials gives keys only)')
+        check_project_id(params['project_id'])
+        huaweicloud_endpoint(service, params.get('region'), params.get('endpoint'))
+        metadata_endpoint = parse_endpoint(params.get('metadata_endpoint') or DEFAULT_METADATA_ENDPOINT, 'metadata_endpoint')
+        metadata_http = HttpClient(timeout=min(params['timeout'], METADATA_TIMEOUT), validate_certs=params['validate_certs'],
+                                   ca_bundle=params.get('ca_bundle'))
+        access, secret, token, dummy = fetch_agency_credentials(metadata_http, metadata_endpoint, retry_policy)
+        # Options and their environment variables are no_log in the argument spec; fetched keys are registered here.
+        module.no_log_values.update([secret, token])
+        params.update(access_key=access, secret_key=secret, security_token=token)
+    elif params.get('metadata_endpoint'):
+        parse_endpoint(params['metadata_endpoint'], 'metadata_endpoint')
     missing = [name for name in ('access_key', 'secret_key', 'project_id') if not params.get(name)]
     if missing:
         raise ValidationError(
@@ -210,6 +312,13 @@ def huaweicloud_client(module, service, project_id=None, region=None):
         project_id=params['project_id'],
         endpoint=endpoint,
         endpoint_option=params.get('endpoint'),
-        http=HttpClient(timeout=params['timeout'], validate_certs=params['validate_certs'], ca_bundle=params.get('ca_bundle')),
-        retry_policy=RetryPolicy(retries=check_retries(params['retries'])),
+        http=http,
+        retry_policy=retry_policy,
     )
+
+
+def huaweicloud_client_from_options(options, service, warn=None, project_id=None, region=None):
+    """``huaweicloud_client`` for callers without an AnsibleModule (inventory plugins): ``options`` is
+    a plain dict of the shared options; unset ones fall back to the same environment variables as a
+    module's; ``warn(message)`` receives the module's warnings."""
+    return huaweicloud_client(OptionsCaller(huaweicloud_argument_spec(), options, warn), service, project_id=project_id, region=region)

@@ -13,6 +13,9 @@ description:
     instance of O(instances), with the same semantics, guards and verification. Instances are read and written concurrently
     (O(concurrency)).
   - Use it for the office job over hundreds or thousands of instances. The role P(ipguard.cloud.office_whitelist#role) does.
+  - One run can cover instances of several Alibaba Cloud accounts - an element of O(instances) that names a C(role_arn) is
+    managed with the temporary credentials of that RAM role, assumed with the run's credentials (see O(assume_role)). Each
+    role is assumed once per run, however many instances name it.
 author:
   - ipguard.cloud maintainers (@ipguard)
 extends_documentation_fragment:
@@ -42,6 +45,10 @@ EXAMPLES = r'''
           - r-bp1zxszhcgatnx5678
           - instance_id: r-gs5abcdefgh9012
             region: ap-southeast-1
+          # An instance of another account, managed with that account's role.
+          - instance_id: r-uf6abcdefgh3456
+            region: cn-shanghai
+            role_arn: acs:ram::1234567890123456:role/ipguard-whitelist
         group_name: office
         ips: [203.0.113.0/24, 198.51.100.17]
         purge_ips: true
@@ -69,6 +76,11 @@ results:
       description: The region the instance was addressed in.
       type: str
       sample: cn-hangzhou
+    role_arn:
+      description: The RAM role the instance was managed with; only for instances that name one.
+      type: str
+      returned: when the element of O(instances) names a C(role_arn)
+      sample: acs:ram::1234567890123456:role/ipguard
     changed:
       description: Whether this instance was changed (would be, in check mode).
       type: bool
@@ -131,7 +143,7 @@ summary:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.ipguard.cloud.plugins.module_utils.alicloud import (
-    REDIS, alicloud_argument_spec, alicloud_client, check_region, resolve_credentials)
+    REDIS, alicloud_argument_spec, alicloud_client, check_region, check_role_arn, resolve_credentials)
 from ansible_collections.ipguard.cloud.plugins.module_utils.alicloud_redis import (
     apply_whitelist, check_instance_id, find_group, plan_whitelist, read_whitelist, validate_group_request, whitelist_group_spec)
 from ansible_collections.ipguard.cloud.plugins.module_utils.bulk import (
@@ -150,7 +162,7 @@ class RedisWhitelists:
         self.warnings = []
 
     def client_for(self, target):
-        return self.base_client.for_instance(target.region)
+        return self.base_client.for_instance(target.region, role_arn=target.role_arn)
 
     def request_for(self, target):
         return self.request._replace(instance_id=target.instance_id)
@@ -179,6 +191,8 @@ class RedisWhitelists:
             groups = run.state or []
         managed = find_group(groups, self.request.group_name)
         entry = {'region': run.client.credentials.region or '', 'whitelist': managed.as_whitelist() if managed else {}}
+        if run.target.role_arn:
+            entry['role_arn'] = run.target.role_arn
         if diff and run.plan is not None:
             entry['diff'] = run.plan.diff()
         return entry
@@ -194,7 +208,8 @@ def main():
         concurrency = check_concurrency(module.params['concurrency'])
         base_client = alicloud_client(module, REDIS, region=first_region(module.params['instances']))
         targets = parse_targets(module.params['instances'], check_instance_id, check_region,
-                                default_region=resolve_credentials(module.params).region, endpoint_set=bool(module.params['endpoint']))
+                                default_region=resolve_credentials(module.params).region, endpoint_set=bool(module.params['endpoint']),
+                                check_role_arn=check_role_arn)
         share_for_bulk(base_client, concurrency)
     except IpguardError as error:
         module.fail_json(refused=True, **fail_kwargs(error))

@@ -12,8 +12,9 @@ import time
 from urllib.parse import parse_qsl
 from xml.sax.saxutils import escape
 
-from . import apigateway, redis
+from . import apigateway, redis, sts
 from .errors import CloudError, missing_parameter
+from .metadata import is_expired
 from .signatures import (acs3_canonical_request, acs3_signature, constant_time_equal, parse_utc, rpc_signature,
                          rpc_string_to_sign, within_clock_skew)
 
@@ -72,6 +73,7 @@ class AlibabaFrontend(object):
     SERVICES = {
         redis.VERSION: (redis.PRODUCT, redis.HOST_ID, redis.RedisService),
         apigateway.VERSION: (apigateway.PRODUCT, apigateway.HOST_ID, apigateway.ApiGatewayService),
+        sts.VERSION: (sts.PRODUCT, sts.HOST_ID, sts.StsService),
     }
 
     def __init__(self, state, nonces):
@@ -90,6 +92,9 @@ class AlibabaFrontend(object):
         # The RPC protocol answers in XML unless Format=JSON; ACS3 requests get JSON.
         call.xml_response = 'Signature' in params and params.get('Format', 'XML').upper() != 'JSON'
         call.params = {key: value for key, value in params.items() if key not in PROTOCOL_PARAMS}
+        if 'ExternalId' in call.params:
+            # The shared secret of a role's trust policy stays out of the log.
+            call.params['ExternalId'] = REDACTED
         call.action = params.get('Action') or request.header('x-acs-action')
         version = params.get('Version') or request.header('x-acs-version')
         if request.method not in ('GET', 'POST'):
@@ -124,7 +129,7 @@ class AlibabaFrontend(object):
         expected = credential['security_token']
         if expected is None and not token:
             return
-        if expected is not None and credential['expired']:
+        if expected is not None and is_expired(credential):
             raise CloudError(400, 'InvalidSecurityToken.Expired', 'Specified SecurityToken is expired.')
         if expected is None or not token or not constant_time_equal(token, expected):
             raise CloudError(403, 'InvalidSecurityToken.MismatchWithAccessKey', 'Specified SecurityToken mismatch with the AccessKey.')
@@ -193,6 +198,9 @@ class AlibabaFrontend(object):
 
     def dispatch(self, call):
         service = next(service for service in self.services.values() if call.action in service.ACTIONS)
+        # Requests are dispatched one at a time (under the server's lock): the service sees only
+        # what the caller's account holds (README "Accounts").
+        service.caller_account = sts.account_of(self.credentials[call.access_key_id])
         handler = getattr(service, service.ACTIONS[call.action][0])
         return 200, handler(call.all_params, call)
 

@@ -27,6 +27,21 @@ def _instance_not_found(instance_id):
     return CloudError(404, 'DCS.3022', 'The instance %s does not exist.' % instance_id)
 
 
+def _tag_filter(text):
+    """The (key, value) pairs of ListInstances' ``tags`` query parameter: ``{key}={value}`` pairs separated by
+    commas, all of which an instance must carry (SDK ListInstancesRequest.tags). A pair is split at its first
+    ``=``; a pair without one, or with an empty key, is refused like any malformed parameter."""
+    if text is None:
+        return []
+    pairs = []
+    for pair in text.split(','):
+        key, separator, value = pair.partition('=')
+        if not separator or not key:
+            raise invalid('tags', 'use {key}={value}[,{key}={value}...]')
+        pairs.append((key, value))
+    return pairs
+
+
 def _supports_whitelist(instance):
     """Whitelists exist only for Redis 4.0 and later; Redis 3.0 and Memcached use security groups."""
     if instance['engine'].lower() != 'redis':
@@ -252,6 +267,8 @@ class DcsService(object):
             'charging_mode': 0,
             'no_password_access': 'true',
             'description': '',
+            # ShowInstance and ListInstances (InstanceListInfo) both carry the tags as ResourceTag objects.
+            'tags': [{'key': key, 'value': value} for key, value in instance['tags'].items()],
         }
 
     def show_instance(self, project_id, instance_id, query, body, call):
@@ -265,12 +282,14 @@ class DcsService(object):
                 raise invalid(name, 'out of range')
             numbers[name] = int(text)
         exact_name = query.get('name_equal') == 'true'
+        wanted_tags = _tag_filter(query.get('tags'))
         selected = [
             (instance_id, instance) for instance_id, instance in self.instances.items()
             if instance['project_id'] == project_id
             and query.get('instance_id') in (None, instance_id)
             and query.get('status') in (None, instance['status'])
             and (query.get('name') is None or (query['name'] == instance['name'] if exact_name else query['name'] in instance['name']))
+            and all(instance['tags'].get(key) == value for key, value in wanted_tags)
         ]
         page = selected[numbers['offset']:numbers['offset'] + numbers['limit']]
         return 200, {'instance_num': len(selected), 'instances': [self._describe(instance_id, instance) for instance_id, instance in page]}

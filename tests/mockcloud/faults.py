@@ -38,7 +38,7 @@ def _as_rule_list(value, kind):
         where = 'faults.%s[%d]' % (kind, index)
         if not isinstance(rule, dict):
             raise SeedError('%s must be an object' % where)
-        allowed = MATCH_KEYS + ('count',) + EXTRA_KEYS.get(kind, ())
+        allowed = MATCH_KEYS + ('count', 'after') + EXTRA_KEYS.get(kind, ())
         unknown = sorted(set(rule) - set(allowed))
         if unknown:
             raise SeedError('%s: unknown key(s) %s' % (where, ', '.join(unknown)))
@@ -47,6 +47,13 @@ def _as_rule_list(value, kind):
             raise SeedError('%s.count must be a positive integer' % where)
         normalised = {key: rule.get(key) for key in MATCH_KEYS}
         normalised['count'] = count
+        # "after": let that many matching requests through first, so a test can hit the 3rd page of a
+        # listing, say. Stored only when given, so fault documents without it keep their shape.
+        after = rule.get('after', 0)
+        if isinstance(after, bool) or not isinstance(after, int) or after < 0:
+            raise SeedError('%s.after must be a non-negative integer' % where)
+        if after:
+            normalised['after'] = after
         if kind == 'server_error':
             status = rule.get('status', None)
             if status is not None and status not in SERVER_ERROR_STATUSES:
@@ -167,6 +174,9 @@ class FaultPlan(object):
         for kind in kinds:
             for rule in self.rules[kind]:
                 if _matches(rule, request):
+                    if rule.get('after'):
+                        rule['after'] -= 1
+                        continue
                     rule['count'] -= 1
                     if rule['count'] == 0:
                         self.rules[kind].remove(rule)

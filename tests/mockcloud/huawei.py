@@ -11,6 +11,7 @@ import re
 
 from .dcs import DcsService
 from .errors import CloudError
+from .metadata import is_expired
 from .signatures import EMPTY_BODY_SHA256, constant_time_equal, huawei_canonical_request, huawei_signature, parse_utc, within_clock_skew
 
 PRODUCT = 'DCS'
@@ -110,7 +111,7 @@ class HuaweiFrontend(object):
             raise iam_error('a security token was sent for a permanent access key.')
         if not token:
             raise iam_error('the temporary access key needs its X-Security-Token.')
-        if credential['expired']:
+        if is_expired(credential):
             raise iam_error('the security token has expired.')
         if not constant_time_equal(token, expected):
             raise iam_error('the security token does not belong to this access key.')

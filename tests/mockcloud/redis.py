@@ -8,10 +8,10 @@ groups and instance status."""
 
 import re
 
-from .errors import CloudError, invalid_parameter
+from .errors import CloudError, invalid_parameter, missing_parameter
 from .ipv4 import merge_entries, parse_entry, remove_entries
 from .rpcparams import paginate, required
-from .state import SYSTEM_GROUP_NAMES, is_system_group, read_status, set_system
+from .state import DEFAULT_ALIBABA_ACCOUNT, SYSTEM_GROUP_NAMES, is_system_group, read_status, set_system
 
 PRODUCT = 'R-kvstore'
 VERSION = '2015-01-01'
@@ -22,6 +22,7 @@ MAX_SECURITY_GROUPS = 10
 MAX_INSTANCE_IDS_FILTER = 30
 DEFAULT_PAGE_SIZE = 30
 MAX_PAGE_SIZE = 50
+MAX_TAG_FILTERS = 5
 GROUP_NAME = re.compile(r'^[a-z][a-z0-9_]{0,30}[a-z0-9]$')
 SECURITY_GROUP_ID = re.compile(r'^sg-[A-Za-z0-9]+$')
 MODIFY_MODES = ('Cover', 'Append', 'Delete')
@@ -41,6 +42,25 @@ def _supports_security_groups(instance):
     return not major.isdigit() or int(major) >= 4
 
 
+def _tag_filter(params):
+    """The (key, value or None) pairs of DescribeInstances' ``Tag.N.Key`` / ``Tag.N.Value`` (N from 1, as the
+    SDK flattens its ``Tag`` list). An instance must carry every pair; a key sent without a value matches any
+    value (our reading: the docs only say a key and a value form a pair). The SDK docs allow up to 5 pairs
+    and make RegionId required with them."""
+    numbers = sorted({int(name.split('.')[1]) for name in params if re.fullmatch(r'Tag\.[0-9]+\.(Key|Value)', name)})
+    pairs = []
+    for number in numbers:
+        key = params.get('Tag.%d.Key' % number)
+        if not key:
+            raise invalid_parameter('Tag.%d.Key' % number, 'a tag needs a key')
+        pairs.append((key, params.get('Tag.%d.Value' % number)))
+    if len(pairs) > MAX_TAG_FILTERS:
+        raise invalid_parameter('Tag', 'at most %d tag pairs' % MAX_TAG_FILTERS)
+    if pairs and not params.get('RegionId'):
+        raise missing_parameter('RegionId')
+    return pairs
+
+
 class RedisService(object):
     """R-kvstore actions over ``state['alibaba']['redis_instances']``."""
 
@@ -57,12 +77,18 @@ class RedisService(object):
     def __init__(self, state):
         self.instances = state['alibaba']['redis_instances']
         self.settings = state['settings']
+        # The account of the key that signed the request being served (set by the front end).
+        self.caller_account = DEFAULT_ALIBABA_ACCOUNT
+
+    def _visible(self, instance):
+        """Whether the caller's account holds ``instance``: another account's instance does not exist for it."""
+        return instance.get('account_id', DEFAULT_ALIBABA_ACCOUNT) == self.caller_account
 
     def _instance(self, params, name='InstanceId'):
         instance_id = required(params, name)
         instance = self.instances.get(instance_id)
         # A RegionId that is not the instance's region finds nothing, as on the regional endpoints.
-        if instance is None or params.get('RegionId') not in (None, '', instance['region_id']):
+        if instance is None or params.get('RegionId') not in (None, '', instance['region_id']) or not self._visible(instance):
             raise _instance_not_found()
         return instance_id, instance
 
@@ -188,6 +214,8 @@ class RedisService(object):
             'VpcId': instance['vpc_id'],
             'Port': 6379,
             'ConnectionDomain': '%s.redis.rds.aliyuncs.com' % instance_id,
+            # The SDK models of both DescribeInstanceAttribute and DescribeInstances carry Tags.Tag[].
+            'Tags': {'Tag': [{'Key': key, 'Value': value} for key, value in instance['tags'].items()]},
         }
 
     def describe_instance_attribute(self, params, call):
@@ -200,11 +228,13 @@ class RedisService(object):
         wanted_ids = [part.strip() for part in (params.get('InstanceIds') or '').split(',') if part.strip()]
         if len(wanted_ids) > MAX_INSTANCE_IDS_FILTER:
             raise invalid_parameter('InstanceIds', 'at most %d instance IDs' % MAX_INSTANCE_IDS_FILTER)
+        wanted_tags = _tag_filter(params)
         selected = [
             (instance_id, instance) for instance_id, instance in self.instances.items()
-            if (not wanted_ids or instance_id in wanted_ids)
+            if (not wanted_ids or instance_id in wanted_ids) and self._visible(instance)
             and params.get('RegionId') in (None, '', instance['region_id'])
             and params.get('InstanceStatus') in (None, '', instance['status'])
+            and all(key in instance['tags'] and value in (None, instance['tags'][key]) for key, value in wanted_tags)
         ]
         page, paging = paginate(params, selected, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
         return dict(paging, Instances={'KVStoreInstance': [self._attribute(instance_id, instance) for instance_id, instance in page]})

@@ -20,6 +20,7 @@ from .errors import CloudError, SeedError
 from .exchange import Call, HttpRequest, utc_now_precise
 from .faults import FaultPlan
 from .huawei import HuaweiFrontend
+from .metadata import AlibabaMetadataFrontend, HuaweiMetadataFrontend, metadata_cloud
 from .state import DCS_STATUSES, REDIS_STATUSES, normalise_seed, normalise_settings, write_json_atomically
 
 CONTROL_PREFIX = '/_mock'
@@ -100,6 +101,7 @@ class MockCloud(object):
         self._faults = None
         self._alibaba = None
         self._huawei = None
+        self._metadata = None
         self.reset(seed)
 
     # ----------------------------------------------------------------- lifecycle
@@ -170,6 +172,7 @@ class MockCloud(object):
             self._faults = faults
             self._alibaba = AlibabaFrontend(state, NonceStore(state['settings']))
             self._huawei = HuaweiFrontend(state, faults.take_job_failure)
+            self._metadata = {'alibaba': AlibabaMetadataFrontend(state), 'huawei': HuaweiMetadataFrontend(state)}
             self._log.records = []
             self._save_state()
 
@@ -231,10 +234,14 @@ class MockCloud(object):
 
     def handle_api(self, request):
         """Serve one cloud API request; returns (status, headers, body), or None to reset the connection."""
-        cloud = 'huawei' if request.path.startswith('/v2/') else 'alibaba'
+        metadata = metadata_cloud(request.path)
+        cloud = metadata or ('huawei' if request.path.startswith('/v2/') else 'alibaba')
         call = Call(request, cloud)
         with self._lock:
-            frontend = self._huawei if cloud == 'huawei' else self._alibaba
+            if metadata:
+                frontend = self._metadata[metadata]
+            else:
+                frontend = self._huawei if cloud == 'huawei' else self._alibaba
         parse_error = None
         try:
             frontend.parse(request, call)

@@ -23,6 +23,10 @@ EXAMPLE_SEED = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'example
 DEFAULT_ALIBABA_REGION = 'cn-hangzhou'
 DEFAULT_HUAWEI_REGION = 'cn-north-4'
 DEFAULT_HUAWEI_PROJECT_ID = '0123456789abcdef0123456789abcdef'
+# The Alibaba account of every key and instance that names none (see "Accounts" in README.md).
+DEFAULT_ALIBABA_ACCOUNT = '1000000000000001'
+# STS and metadata expirations, e.g. 2015-04-09T11:52:19Z.
+EXPIRATION_FORMAT = '%Y-%m-%dT%H:%M:%SZ'
 
 # Fake credentials: a permanent key pair and a temporary (STS-style) one per cloud.
 DEFAULT_CREDENTIALS = {
@@ -143,26 +147,98 @@ def _strings(value, where):
     return [_string(item, '%s[%d]' % (where, index)) for index, item in enumerate(_require_list(value, where))]
 
 
+def _tags(value, where):
+    """Instance tags: a JSON object of tag key to tag value, both strings (the vendors' tags are pairs of strings)."""
+    return {_string(key, where + ' key'): _string(tag_value, '%s.%s' % (where, key))
+            for key, tag_value in _require_mapping(value, where).items()}
+
+
 def _credentials(value, where):
     result = {}
     for access_key, record in _require_mapping(value, where).items():
         record_where = '%s.%s' % (where, access_key)
         record = _require_mapping(record, record_where)
-        _reject_unknown(record, ('secret', 'security_token', 'expired'), record_where)
+        _reject_unknown(record, ('secret', 'security_token', 'expired', 'account_id', 'expiration', 'role_arn'), record_where)
         token = record.get('security_token')
         result[access_key] = {
             'secret': _string(record.get('secret'), record_where + '.secret'),
             'security_token': None if token is None else _string(token, record_where + '.security_token'),
             'expired': bool(record.get('expired', False)),
         }
+        # Keys issued by STS or the metadata service carry these; stored only when given, so the
+        # seeded keys keep their shape.
+        for optional in ('account_id', 'expiration', 'role_arn'):
+            if record.get(optional) is not None:
+                result[access_key][optional] = _string(record[optional], '%s.%s' % (record_where, optional))
+        if 'expiration' in result[access_key] and _parse_expiration(result[access_key]['expiration']) is None:
+            raise SeedError('%s.expiration must look like 2024-01-01T00:00:00Z' % record_where)
     return result
+
+
+def _parse_expiration(text):
+    try:
+        return datetime.datetime.strptime(text, EXPIRATION_FORMAT)
+    except ValueError:
+        return None
+
+
+def _optional_string(value, where):
+    return None if value is None else _string(value, where)
+
+
+def _optional_strings(value, where):
+    return None if value is None else _strings(value, where)
+
+
+def _ram_role(role_arn, record, where):
+    record = _require_mapping(record, where)
+    _reject_unknown(record, ('external_id', 'trusted_account_ids', 'max_session_duration', 'lifetime_seconds'), where)
+    lifetime = record.get('lifetime_seconds')
+    return {
+        'external_id': _optional_string(record.get('external_id'), where + '.external_id'),
+        'trusted_account_ids': _optional_strings(record.get('trusted_account_ids'), where + '.trusted_account_ids'),
+        'max_session_duration': _count(record.get('max_session_duration', 3600), where + '.max_session_duration'),
+        'lifetime_seconds': None if lifetime is None else _count(lifetime, where + '.lifetime_seconds'),
+    }
+
+
+def _alibaba_ecs_metadata(record, where):
+    record = _require_mapping(record, where)
+    _reject_unknown(record, ('role_name', 'account_id', 'tokens_required', 'lifetime_seconds', 'issued_key_id'), where)
+    return {
+        'role_name': _optional_string(record.get('role_name'), where + '.role_name'),
+        'account_id': _optional_string(record.get('account_id'), where + '.account_id'),
+        'tokens_required': bool(record.get('tokens_required', False)),
+        'lifetime_seconds': _count(record.get('lifetime_seconds', 21600), where + '.lifetime_seconds'),
+        'issued_key_id': _optional_string(record.get('issued_key_id'), where + '.issued_key_id'),
+    }
+
+
+def _redis_instance_in_account(instance_id, record, where):
+    """A Redis instance, with the ``account_id`` it belongs to when the seed names one (stored only then)."""
+    record = dict(_require_mapping(record, where))
+    account_id = record.pop('account_id', None)
+    instance = _redis_instance(instance_id, record, where)
+    if account_id is not None:
+        instance['account_id'] = _string(account_id, where + '.account_id')
+    return instance
+
+
+def _huawei_ecs_metadata(record, where):
+    record = _require_mapping(record, where)
+    _reject_unknown(record, ('agency', 'tokens_required', 'lifetime_seconds'), where)
+    return {
+        'agency': _optional_string(record.get('agency'), where + '.agency'),
+        'tokens_required': bool(record.get('tokens_required', False)),
+        'lifetime_seconds': _count(record.get('lifetime_seconds', 86400), where + '.lifetime_seconds'),
+    }
 
 
 def _redis_instance(instance_id, record, where):
     record = _require_mapping(record, where)
     _reject_unknown(record, (
         'region_id', 'zone_id', 'name', 'status', 'engine_version', 'vpc_id', 'changing_reads_after_write',
-        'busy_reads', 'busy_status', 'security_ip_groups', 'security_group_ids'), where)
+        'busy_reads', 'busy_status', 'security_ip_groups', 'security_group_ids', 'tags'), where)
     groups = []
     for index, group in enumerate(_require_list(record.get('security_ip_groups', [{'name': 'default', 'ips': ['127.0.0.1']}]),
                                                 where + '.security_ip_groups')):
@@ -195,6 +271,7 @@ def _redis_instance(instance_id, record, where):
         'busy_status': _string(record.get('busy_status', 'Changing'), where + '.busy_status', REDIS_STATUSES),
         'security_ip_groups': groups,
         'security_group_ids': _strings(record.get('security_group_ids'), where + '.security_group_ids'),
+        'tags': _tags(record.get('tags'), where + '.tags'),
     }
 
 
@@ -243,7 +320,7 @@ def _ip_control(dummy_id, record, where):
 def _dcs_instance(instance_id, record, where):
     record = _require_mapping(record, where)
     _reject_unknown(record, ('project_id', 'name', 'status', 'engine', 'engine_version', 'capacity', 'enable_whitelist',
-                             'whitelist', 'whitelist_ip_limit_num', 'busy_reads', 'busy_status'), where)
+                             'whitelist', 'whitelist_ip_limit_num', 'busy_reads', 'busy_status', 'tags'), where)
     groups = []
     for index, group in enumerate(_require_list(record.get('whitelist'), where + '.whitelist')):
         group_where = '%s.whitelist[%d]' % (where, index)
@@ -265,6 +342,7 @@ def _dcs_instance(instance_id, record, where):
         'whitelist_ip_limit_num': _count(record.get('whitelist_ip_limit_num', 20), where + '.whitelist_ip_limit_num'),
         'busy_reads': _count(record.get('busy_reads', 0), where + '.busy_reads'),
         'busy_status': _string(record.get('busy_status', 'RESTARTING'), where + '.busy_status', DCS_STATUSES),
+        'tags': _tags(record.get('tags'), where + '.tags'),
     }
 
 
@@ -334,9 +412,9 @@ def normalise_seed(seed):
     credentials = _require_mapping(seed.get('credentials'), 'credentials')
     _reject_unknown(credentials, ('alibaba', 'huawei'), 'credentials')
     alibaba = _require_mapping(seed.get('alibaba'), 'alibaba')
-    _reject_unknown(alibaba, ('redis_instances', 'ip_controls'), 'alibaba')
+    _reject_unknown(alibaba, ('redis_instances', 'ip_controls', 'ram_roles', 'ecs_metadata'), 'alibaba')
     huawei = _require_mapping(seed.get('huawei'), 'huawei')
-    _reject_unknown(huawei, ('dcs_instances', 'jobs'), 'huawei')
+    _reject_unknown(huawei, ('dcs_instances', 'jobs', 'ecs_metadata'), 'huawei')
 
     return {
         'credentials': {
@@ -345,12 +423,15 @@ def normalise_seed(seed):
         },
         'settings': normalise_settings(seed.get('settings')),
         'alibaba': {
-            'redis_instances': _records(alibaba, 'redis_instances', 'alibaba', _redis_instance),
+            'redis_instances': _records(alibaba, 'redis_instances', 'alibaba', _redis_instance_in_account),
             'ip_controls': _records(alibaba, 'ip_controls', 'alibaba', _ip_control),
+            'ram_roles': _records(alibaba, 'ram_roles', 'alibaba', _ram_role),
+            'ecs_metadata': _alibaba_ecs_metadata(alibaba.get('ecs_metadata'), 'alibaba.ecs_metadata'),
         },
         'huawei': {
             'dcs_instances': _records(huawei, 'dcs_instances', 'huawei', _dcs_instance),
             'jobs': _records(huawei, 'jobs', 'huawei', _dcs_job),
+            'ecs_metadata': _huawei_ecs_metadata(huawei.get('ecs_metadata'), 'huawei.ecs_metadata'),
         },
         'faults': _require_mapping(seed.get('faults'), 'faults'),
     }

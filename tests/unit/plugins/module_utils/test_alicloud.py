@@ -91,7 +91,12 @@ def test_no_credentials_at_all():
 
 
 @pytest.mark.parametrize('profiles, name, fragment', [
-    ([dict(name='a', mode='RamRoleArn', access_key_id='x', access_key_secret='y')], 'a', "uses mode 'RamRoleArn'"),
+    ([dict(name='a', mode='OIDC', access_key_id='x', access_key_secret='y')], 'a',
+     "uses mode 'OIDC'; only AK, StsToken, RamRoleArn and EcsRamRole profiles are supported"),
+    ([dict(name='a', mode='RamRoleArn', access_key_id='x', access_key_secret='y')], 'a', 'is a RamRoleArn profile without ram_role_arn'),
+    ([dict(name='a', mode='RamRoleArn', access_key_id='x', access_key_secret='y', ram_role_arn='acs:ram::1:user/u')], 'a',
+     r"profile 'a'.role_arn 'acs:ram::1:user/u' is not a RAM role ARN"),
+    ([dict(name='a', mode='EcsRamRole', ram_role_name='no spaces')], 'a', r"ram_role_name of profile 'a' 'no spaces' is not a RAM role name"),
     ([dict(name='a', mode='AK', access_key_id='x')], 'a', 'has no access_key_id/access_key_secret'),
     ([dict(name='a', mode='StsToken', access_key_id='x', access_key_secret='y')], 'a', 'without sts_token'),
     ([dict(name='a', mode='AK', access_key_id='x', access_key_secret='y')], 'b', r"Profile 'b' not found .* \(profiles there: a\)"),

@@ -72,6 +72,22 @@ def test_project_id_is_only_known_to_dcs():
     assert dcs_targets([{'instance_id': 'dcs-1', 'project_id': 'p0123'}]) == [Target('dcs-1', None, 'p0123')]
 
 
+def test_role_arn_is_known_where_a_checker_is_given():
+    role = 'acs:ram::2000000000000002:role/ipguard'
+
+    def with_roles(instances):
+        return parse_targets(instances, alicloud_redis.check_instance_id, alicloud.check_region, default_region='cn-hangzhou',
+                             check_role_arn=alicloud.check_role_arn)
+
+    assert with_roles([{'instance_id': 'r-bp1a', 'role_arn': role}, 'r-bp1b', {'instance_id': 'r-bp1c', 'role_arn': ''}]) == [
+        Target('r-bp1a', None, None, role), Target('r-bp1b', None, None), Target('r-bp1c', None, None)]
+    assert refusal(with_roles, ['r-bp1a', {'instance_id': 'r-bp1b', 'role_arn': 'acs:ram::2:user/x'}]) == (
+        "instances[1]: role_arn 'acs:ram::2:user/x' is not a RAM role ARN: use the form acs:ram::<account id>:role/<role name>, "
+        'for example acs:ram::1234567890123456:role/ipguard')
+    assert refusal(redis_targets, [{'instance_id': 'r-bp1a', 'role_arn': role}]) == (
+        'instances[0] has unknown key(s) role_arn (allowed: instance_id, region)')
+
+
 @pytest.mark.parametrize('bad', ['r-bp1a\nr-bp1b', 'r-bp1a,r-bp1b', ' r-bp1a', ''])
 def test_a_bad_instance_id_is_named_with_its_index(bad):
     message = refusal(redis_targets, ['r-bp1ok', bad])
@@ -650,8 +666,8 @@ def test_no_instances_change_nothing():
 
 def test_the_pool_has_workers_beyond_the_request_slots():
     family = FakeFamily({'i-1': 'old'})
-    assert BulkWhitelist(family, targets('i-1'), 1, False, False).workers == 32
-    assert BulkWhitelist(family, targets('i-1'), 20, False, False).workers == 80
+    # Requests are bounded by the slots; workers only wait, so there are as many whatever the concurrency.
+    assert BulkWhitelist(family, targets('i-1'), 1, False, False).workers == bulk.MAX_WORKERS == 512
     assert BulkWhitelist(family, targets('i-1'), bulk.MAX_CONCURRENCY, False, False).workers == bulk.MAX_WORKERS
 
 

@@ -125,7 +125,7 @@ def test_a_second_run_reads_each_instance_once_and_writes_nothing(monkeypatch, c
      'instances[2] must be an instance id or a dict with instance_id, not 7'),
     (dict(instances=[R1, {'instance_id': R2, 'region': 'Hangzhou'}], ips=['10.0.0.1']), 'Invalid instances: instances[1]: region '),
     (dict(instances=[R1, {'instance_id': R2, 'project_id': 'p1'}], ips=['10.0.0.1']),
-     'Invalid instances: instances[1] has unknown key(s) project_id (allowed: instance_id, region)'),
+     'Invalid instances: instances[1] has unknown key(s) project_id (allowed: instance_id, region, role_arn)'),
     (dict(instances=[R1, R1], ips=['10.0.0.1']), 'Invalid instances: instances[1]: instance %s is listed twice (first at instances[0])' % R1),
     (dict(instances=[R1], ips=['10.0.0.1'], concurrency=0), 'concurrency must be a whole number from 1 to 64, not 0'),
     (dict(instances=[R1], ips=['10.0.0.1'], concurrency=65), 'concurrency must be a whole number from 1 to 64, not 65'),
