@@ -206,11 +206,11 @@ def main():
     try:
         request = validate_group_request(module.params)
         concurrency = check_concurrency(module.params['concurrency'])
-        base_client = alicloud_client(module, REDIS, region=first_region(module.params['instances']))
+        # Every instance is checked before the client exists, so a bad element fails before any call.
         targets = parse_targets(module.params['instances'], check_instance_id, check_region,
                                 default_region=resolve_credentials(module.params).region, endpoint_set=bool(module.params['endpoint']),
                                 check_role_arn=check_role_arn)
-        share_for_bulk(base_client, concurrency)
+        base_client = share_for_bulk(alicloud_client(module, REDIS, region=first_region(module.params['instances'])), concurrency)
     except IpguardError as error:
         module.fail_json(refused=True, **fail_kwargs(error))
     family = RedisWhitelists(base_client, request, module.params)
