@@ -25,6 +25,8 @@ SECURITY_GROUP_ID = re.compile(r'sg-[A-Za-z0-9]{1,61}')
 # (a comma, a newline) can smuggle in a second value.
 INSTANCE_ID = re.compile(r'[A-Za-z0-9][A-Za-z0-9_-]{1,63}')
 MAX_SECURITY_GROUPS = 10
+# DescribeInstances: "InstanceIds: separate multiple IDs with commas (,); up to 30".
+DESCRIBE_INSTANCES_MAX_IDS = 30
 
 
 # --- instance status ---------------------------------------------------------------------------
@@ -37,6 +39,16 @@ def instance_status(client, instance_id):
         raise NotFoundError('Redis instance %s was not found by DescribeInstanceAttribute' % instance_id,
                             request_id=data.get('RequestId'))
     return attributes[0].get('InstanceStatus')
+
+
+def normal_instance_ids(client, instance_ids):
+    """The instances among ``instance_ids`` (at most DESCRIBE_INSTANCES_MAX_IDS, one region) that
+    DescribeInstances reports Normal: one status read for many instances of a bulk run."""
+    data = client.call('DescribeInstances', {'InstanceIds': ','.join(instance_ids), 'PageSize': str(DESCRIBE_INSTANCES_MAX_IDS)})
+    listed = (data.get('Instances') or {}).get('KVStoreInstance') or []
+    wanted = set(instance_ids)
+    return frozenset(item.get('InstanceId') for item in listed
+                     if isinstance(item, dict) and item.get('InstanceId') in wanted and item.get('InstanceStatus') == NORMAL)
 
 
 def wait_until_normal(client, instance_id, timeout):
@@ -254,12 +266,15 @@ def check_readback(plan, after_groups):
 AppliedWhitelist = namedtuple('AppliedWhitelist', ['plan', 'groups', 'warnings'])
 
 
-def apply_whitelist(client, request, plan, wait, wait_timeout):
+def apply_whitelist(client, request, plan, wait, wait_timeout, seen_normal=False):
     """Make the planned ModifySecurityIps calls and verify them by a read-back; return an AppliedWhitelist.
 
     Append and Delete are set operations on the server, and Cover (only for purge_ips) sends
     exactly the user's entries; still, after a refusal or a lost answer nothing is replayed:
     the group is read again and the change planned anew (RetryPolicy.converge).
+    ``seen_normal``: a status read made just before (a bulk run's DescribeInstances) found the
+    instance Normal, so the first attempt does not read it again; an instance that turned busy
+    since refuses the write (IncorrectDBInstanceState), and the next attempt waits for it.
     """
     def attempt(retry):
         current = plan
@@ -268,7 +283,7 @@ def apply_whitelist(client, request, plan, wait, wait_timeout):
             current = plan_whitelist(request, groups)
             if not current.changed:
                 return AppliedWhitelist(current, groups, [])
-        if wait:
+        if wait and (retry or not seen_normal):
             wait_until_normal(client, request.instance_id, wait_timeout)
         for write in current.writes:
             modify_security_ips(client, request.instance_id, request.group_name, write)

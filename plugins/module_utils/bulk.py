@@ -11,6 +11,8 @@ this file only adds the fleet around them:
 1. every instance is read, concurrently, and planned;
 2. nothing is written anywhere unless every instance was read and planned without error;
 3. the changed instances are applied concurrently; one failing does not stop the others.
+   Their status is read in batches first (DescribeInstances by 30 ids, ListInstances per
+   project), so an instance found ready does not need a status read of its own before its write.
 
 ``concurrency`` bounds the requests in flight, not the workers: a worker that sleeps (waiting
 for an instance, or for a DCS change to settle) holds no request slot. Throttling pauses every
@@ -18,6 +20,7 @@ worker (RetryPolicy's shared pause), so a storm slows the pool down without mult
 """
 
 import threading
+import time
 from collections import namedtuple
 from concurrent.futures import ThreadPoolExecutor
 
@@ -30,6 +33,7 @@ MAX_CONCURRENCY = 64
 # change to settle for its confirmation read) without holding a slot, so they are many: with
 # few, 1000 DCS instances would wait out their 2 s settle one pool-width at a time.
 MAX_WORKERS = 512
+READ_WORKERS_PER_SLOT = 4
 
 # ``role_arn``: the RAM role to assume for this instance (an instance of another Alibaba Cloud account).
 Target = namedtuple('Target', ['instance_id', 'region', 'project_id', 'role_arn'], defaults=(None,))
@@ -123,8 +127,14 @@ class RequestSlots:
         self.slots = threading.BoundedSemaphore(concurrency)
 
     def request(self, *args, **kwargs):
+        started = time.perf_counter()
         with self.slots:
-            return self.sessions.request(*args, **kwargs)
+            waited = time.perf_counter() - started
+            response = self.sessions.request(*args, **kwargs)
+        # HttpClient reports the round trip without this wait: the DCS confirmation read waits
+        # a multiple of the slowest round trip, and queueing for a slot is not one.
+        response.slot_wait = waited
+        return response
 
 
 def share_for_bulk(client, concurrency):
@@ -162,21 +172,49 @@ class InstanceRun:
         return self.error is not None
 
 
+def ready_instance_ids(runs, batch_key, read_ready, batch_size, workers):
+    """The instances of ``runs`` that a batched status read finds ready for a write.
+
+    ``runs`` are grouped by ``batch_key(run)`` (the runs one status call can cover: same region,
+    project, account) and cut into batches of ``batch_size`` (None: one batch per group);
+    ``read_ready(client, instance_ids)`` returns the ready ones of a batch. A batch whose read
+    fails counts none as ready: those instances then read their own status before writing.
+    """
+    groups = {}
+    for run in runs:
+        groups.setdefault(batch_key(run), []).append(run)
+    batches = []
+    for members in groups.values():
+        size = batch_size or len(members)
+        batches.extend(members[start:start + size] for start in range(0, len(members), size))
+
+    def read(batch):
+        try:
+            return read_ready(batch[0].client, [run.target.instance_id for run in batch])
+        except IpguardError:
+            return frozenset()
+
+    return frozenset().union(*run_concurrently(read, batches, workers))
+
+
 class BulkWhitelist:
     """The fleet steps around one family's per-instance steps.
 
     ``family`` provides: ``client_for(target)``, ``read(client, target)``, ``plan(state, target)``,
-    ``changed(plan)``, ``apply(client, target, plan)`` and ``result(run, diff)`` (the
-    per-instance result keys beyond instance_id, changed, failed, msg and request_ids: region,
-    the managed group, diff...).
+    ``changed(plan)``, ``ready_to_write(runs, workers)`` (the instance ids a batched status read
+    found ready, or an empty set), ``apply(client, target, plan, ready)`` and
+    ``result(run, diff)`` (the per-instance result keys beyond instance_id, changed, failed,
+    msg and request_ids: region, the managed group, diff...).
     """
 
     def __init__(self, family, targets, concurrency, check_mode, diff):
         self.family = family
         self.runs = [InstanceRun(target, family.client_for(target)) for target in targets]
         self.workers = MAX_WORKERS
+        self.concurrency = concurrency
         self.check_mode = check_mode
         self.diff = diff
+        self.ready = frozenset()
 
     def _read_and_plan(self, run):
         try:
@@ -188,19 +226,22 @@ class BulkWhitelist:
 
     def _apply(self, run):
         try:
-            run.applied = self.family.apply(run.client, run.target, run.plan)
+            run.applied = self.family.apply(run.client, run.target, run.plan, run.target.instance_id in self.ready)
         except Exception as error:  # pylint: disable=broad-exception-caught
             run.error = as_instance_error(error)
         return run
 
     def execute(self):
         """Read and plan everything, then apply the changed instances unless a plan failed; return the module result."""
-        run_concurrently(self._read_and_plan, self.runs, self.workers)
+        # Reads never wait for an instance: a few workers per request slot keep the slots busy while
+        # reusing their connections (a worker per instance would open a connection per instance).
+        run_concurrently(self._read_and_plan, self.runs, min(self.workers, READ_WORKERS_PER_SLOT * self.concurrency))
         refused = [run for run in self.runs if run.failed]
         if refused:
             return self.result('Nothing was written: %s' % describe_failures(refused, 'could not be planned'), refused_before_writing=True)
         to_apply = [run for run in self.runs if self.family.changed(run.plan)]
-        if not self.check_mode:
+        if not self.check_mode and to_apply:
+            self.ready = self.family.ready_to_write(to_apply, self.workers)
             run_concurrently(self._apply, to_apply, self.workers)
         failed = [run for run in self.runs if run.failed]
         if failed:

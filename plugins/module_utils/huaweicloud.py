@@ -133,6 +133,8 @@ class HuaweiCloudClient(SignedApiClient):
         self.security_token = security_token
         self.project_id = project_id
         self.endpoint_option = endpoint_option
+        # The slowest round trip of this client's requests, in seconds (see HttpClient.send).
+        self.slowest_round_trip = 0.0
 
     def secrets(self):
         return [self.secret_key, self.security_token]
@@ -176,6 +178,7 @@ class HuaweiCloudClient(SignedApiClient):
         if query:
             url += '?' + encode_query(query)
         response = self.http.send(method, url, headers=headers, body=payload or None)
+        self.slowest_round_trip = max(self.slowest_round_trip, response.seconds)
         return self._decode(operation, response)
 
     def _decode(self, operation, response):

@@ -19,6 +19,7 @@ from urllib.parse import quote
 
 from ansible_collections.ipguard.cloud.plugins.module_utils.errors import (
     ApiError, ChangeUndoneError, ConflictError, IpguardError, ValidationError, WaitTimeoutError)
+from ansible_collections.ipguard.cloud.plugins.module_utils.instance_listing import list_dcs_instances
 from ansible_collections.ipguard.cloud.plugins.module_utils.ipsets import (
     HUAWEICLOUD_DCS, check_group_name, check_zero_address, normalize_ips, normalize_vendor_entry, sorted_entries)
 from ansible_collections.ipguard.cloud.plugins.module_utils.planner import plan_group
@@ -308,20 +309,10 @@ class DcsWhitelistApi:
         self.whitelist_path = '/v2/%s/instance/%s/whitelist' % (project, instance_id)
         self.instance_path = '/v2/%s/instances/%s' % (project, instance_id)
         self.jobs_path = '/v2/%s/jobs/' % project
-        # The slowest whitelist read or write seen, in seconds: another writer's read-to-write
-        # window is about one such round trip, so the confirmation read waits several of them.
-        self.slowest_round_trip = 0.0
-
-    def _timed(self, send):
-        started = time.monotonic()
-        try:
-            return send()
-        finally:
-            self.slowest_round_trip = max(self.slowest_round_trip, time.monotonic() - started)
 
     def read_whitelist(self):
         try:
-            answer = self._timed(lambda: self.client.request('ShowIpWhitelist', 'GET', self.whitelist_path))
+            answer = self.client.request('ShowIpWhitelist', 'GET', self.whitelist_path)
         except ApiError as error:
             # DCS.4133 is what an engine without whitelists answers; a 404 other than "no such
             # instance" (DCS.3022) means the URL itself is unknown in that region.
@@ -350,11 +341,11 @@ class DcsWhitelistApi:
         return len(polls) > 1
 
     def replace(self, body):
-        self._timed(lambda: self.client.request('UpdateIpWhitelist', 'PUT', self.whitelist_path, body=body, write=True, overwrite=True))
+        self.client.request('UpdateIpWhitelist', 'PUT', self.whitelist_path, body=body, write=True, overwrite=True)
 
     def add(self, body):
         """POST whitelist-async (AddIpWhitelist); return the job id."""
-        answer = self._timed(lambda: self.client.request('AddIpWhitelist', 'POST', self.whitelist_path + '-async', body=body, write=True))
+        answer = self.client.request('AddIpWhitelist', 'POST', self.whitelist_path + '-async', body=body, write=True)
         job_id = answer.get('job_id') if isinstance(answer, dict) else None
         if not isinstance(job_id, str) or not job_id:
             raise ApiError('Huawei Cloud DCS AddIpWhitelist on instance %s answered without a job_id' % self.instance_id)
@@ -410,7 +401,8 @@ class DcsWhitelistApi:
 
     def confirm_change_persists(self, plan):
         """Read the whitelist once more a little later; raise ChangeUndoneError when our change was undone."""
-        delay = max(SETTLE_SECONDS, SETTLE_ROUND_TRIPS * self.slowest_round_trip)
+        # Another writer's read-to-write window is about one round trip: wait several of the slowest seen.
+        delay = max(SETTLE_SECONDS, SETTLE_ROUND_TRIPS * self.client.slowest_round_trip)
         time.sleep(delay)
         seen = self.read_whitelist()
         if not change_persists(plan, seen):
@@ -428,7 +420,14 @@ def read_whitelist(client, instance_id):
     return DcsWhitelistApi(client, instance_id).read_whitelist()
 
 
-def apply_whitelist(client, request, plan, wait, wait_timeout):
+def running_instance_ids(client, instance_ids):
+    """The instances among ``instance_ids`` (all in the client's project) that ListInstances
+    reports RUNNING: one status read (a page per 1000 instances) for many instances of a bulk run."""
+    wanted = set(instance_ids)
+    return frozenset(record['instance_id'] for record in list_dcs_instances(client, '', statuses=(RUNNING,)) if record['instance_id'] in wanted)
+
+
+def apply_whitelist(client, request, plan, wait, wait_timeout, seen_running=False):
     """Write ``plan``; with ``wait``, wait for the instance first and verify the result after.
 
     Every attempt is planned from a whitelist read made right before its write (the first
@@ -440,7 +439,9 @@ def apply_whitelist(client, request, plan, wait, wait_timeout):
     attempt start again from a fresh read (RetryPolicy.converge), a bounded number of times;
     after a lost POST answer or a POST the region does not have, the change is made with PUT.
     Returns an AppliedChange whose ``whitelist`` is the verified state (or the planned one
-    without ``wait``).
+    without ``wait``). ``seen_running``: a status read made just before (a bulk run's
+    ListInstances) found the instance RUNNING, so the first attempt does not read it again; an
+    instance that stopped running since refuses the write (DCS.4049), and the next attempt waits.
     """
     api = DcsWhitelistApi(client, request.instance_id)
     job_ids = []
@@ -448,7 +449,7 @@ def apply_whitelist(client, request, plan, wait, wait_timeout):
 
     def attempt(retry):
         current = plan
-        waited = api.wait_until_running(wait_timeout) if wait else False
+        waited = api.wait_until_running(wait_timeout) if wait and (retry or not seen_running) else False
         # The first attempt writes from the module's read, one status round trip old; every other
         # attempt, and any after a wait for the instance, from a read made just now.
         if retry or waited or use_put:

@@ -10,6 +10,7 @@ import os
 import re
 import ssl
 import threading
+import time
 import traceback
 from collections import namedtuple
 from urllib.parse import urlsplit
@@ -29,7 +30,8 @@ else:
 
 USER_AGENT = 'ansible-collection-ipguard.cloud/0.1.0'
 
-Response = namedtuple('Response', ['status', 'headers', 'body'])
+# ``seconds``: the round trip, without the time a bulk run's worker waited for a request slot.
+Response = namedtuple('Response', ['status', 'headers', 'body', 'seconds'], defaults=(0.0,))
 # ``host`` is the host name (lowercase, IPv6 without brackets), for the clear-text check.
 Endpoint = namedtuple('Endpoint', ['scheme', 'netloc', 'base_url', 'host'], defaults=(None,))
 
@@ -206,6 +208,7 @@ class HttpClient:
         host = urlsplit(url).netloc
         all_headers = {'User-Agent': USER_AGENT}
         all_headers.update(headers or {})
+        started = time.perf_counter()
         try:
             response = self.session.request(
                 method, url, headers=all_headers, data=body, timeout=self.timeout,
@@ -238,7 +241,8 @@ class HttpClient:
                     'No TLS CA bundle to verify %s: the file named by REQUESTS_CA_BUNDLE or CURL_CA_BUNDLE does not exist. '
                     'It is not retried: fix the environment variable or set ca_bundle' % host)
             raise TransportError('Request to %s failed: %s' % (host, type(exc).__name__))
-        return Response(response.status_code, response.headers, response.content)
+        seconds = time.perf_counter() - started - getattr(response, 'slot_wait', 0.0)
+        return Response(response.status_code, response.headers, response.content, seconds)
 
 
 class SignedApiClient:

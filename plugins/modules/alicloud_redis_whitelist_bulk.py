@@ -145,9 +145,10 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.ipguard.cloud.plugins.module_utils.alicloud import (
     REDIS, alicloud_argument_spec, alicloud_client, check_region, check_role_arn, resolve_credentials)
 from ansible_collections.ipguard.cloud.plugins.module_utils.alicloud_redis import (
-    apply_whitelist, check_instance_id, find_group, plan_whitelist, read_whitelist, validate_group_request, whitelist_group_spec)
+    DESCRIBE_INSTANCES_MAX_IDS, apply_whitelist, check_instance_id, find_group, normal_instance_ids, plan_whitelist, read_whitelist,
+    validate_group_request, whitelist_group_spec)
 from ansible_collections.ipguard.cloud.plugins.module_utils.bulk import (
-    BulkWhitelist, bulk_argument_spec, check_concurrency, first_region, parse_targets, share_for_bulk)
+    BulkWhitelist, bulk_argument_spec, check_concurrency, first_region, parse_targets, ready_instance_ids, share_for_bulk)
 from ansible_collections.ipguard.cloud.plugins.module_utils.errors import IpguardError, fail_kwargs
 
 
@@ -177,8 +178,14 @@ class RedisWhitelists:
     def changed(plan):
         return plan.changed
 
-    def apply(self, client, target, plan):
-        applied = apply_whitelist(client, self.request_for(target), plan, self.wait, self.wait_timeout)
+    def ready_to_write(self, runs, workers):
+        if not self.wait:
+            return frozenset()
+        return ready_instance_ids(runs, lambda run: (run.client.credentials.region, run.target.role_arn), normal_instance_ids,
+                                  DESCRIBE_INSTANCES_MAX_IDS, workers)
+
+    def apply(self, client, target, plan, ready):
+        applied = apply_whitelist(client, self.request_for(target), plan, self.wait, self.wait_timeout, seen_normal=ready)
         self.warnings.extend('%s: %s' % (target.instance_id, warning) for warning in applied.warnings)
         return applied
 

@@ -133,12 +133,13 @@ summary:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.ipguard.cloud.plugins.module_utils.bulk import (
-    BulkWhitelist, bulk_argument_spec, check_concurrency, first_region, parse_targets, share_for_bulk)
+    BulkWhitelist, bulk_argument_spec, check_concurrency, first_region, parse_targets, ready_instance_ids, share_for_bulk)
 from ansible_collections.ipguard.cloud.plugins.module_utils.errors import IpguardError, fail_kwargs
 from ansible_collections.ipguard.cloud.plugins.module_utils.huaweicloud import (
     DCS, check_project_id, check_region, huaweicloud_argument_spec, huaweicloud_client)
 from ansible_collections.ipguard.cloud.plugins.module_utils.huaweicloud_dcs import (
-    apply_whitelist, check_instance_id, group_result, plan_whitelist, read_whitelist, validate_group_request, whitelist_group_spec)
+    apply_whitelist, check_instance_id, group_result, plan_whitelist, read_whitelist, running_instance_ids, validate_group_request,
+    whitelist_group_spec)
 
 
 class DcsWhitelists:
@@ -170,8 +171,13 @@ class DcsWhitelists:
     def changed(plan):
         return plan.changed
 
-    def apply(self, client, target, plan):
-        return apply_whitelist(client, self.request_for(target), plan, self.wait, self.wait_timeout)
+    def ready_to_write(self, runs, workers):
+        if not self.wait:
+            return frozenset()
+        return ready_instance_ids(runs, lambda run: (run.client.endpoint, run.client.project_id), running_instance_ids, None, workers)
+
+    def apply(self, client, target, plan, ready):
+        return apply_whitelist(client, self.request_for(target), plan, self.wait, self.wait_timeout, seen_running=ready)
 
     def result(self, run, diff):
         if run.applied is not None:

@@ -9,6 +9,7 @@ Tests give a handler that answers each request; every request is recorded with i
 query, headers and JSON body, so tests assert on exactly what a module sent.
 """
 
+import contextlib
 import json
 import threading
 from collections import namedtuple
@@ -16,9 +17,24 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
-from ansible.module_utils import _internal as ansible_module_internal
+from ansible.module_utils import basic as ansible_basic
 from ansible.module_utils.common import warnings as ansible_warnings
-from ansible.module_utils.testing import patch_module_args
+
+try:  # ansible-core >= 2.19
+    from ansible.module_utils import _internal as ansible_module_internal
+    from ansible.module_utils.testing import patch_module_args
+except ImportError:  # ansible-core 2.16 - 2.18: module args are the serialized _ANSIBLE_ARGS
+    ansible_module_internal = None
+
+    @contextlib.contextmanager
+    def patch_module_args(args=None):
+        """Expose ``args`` to the AnsibleModule instances created within this context."""
+        saved = ansible_basic._ANSIBLE_ARGS
+        ansible_basic._ANSIBLE_ARGS = json.dumps({'ANSIBLE_MODULE_ARGS': args or {}}).encode('utf-8')
+        try:
+            yield
+        finally:
+            ansible_basic._ANSIBLE_ARGS = saved
 
 from ansible_collections.ipguard.cloud.plugins.module_utils import transport
 
@@ -98,15 +114,18 @@ def run_module(capsys, main, args, check_mode=False, diff=False):
     # A real module run is a process of its own: no warnings left from earlier runs, and not the
     # controller (a test that imports controller code, a filter plugin say, flips that flag for the
     # whole process, and module.warn() then goes to the controller's display, not the result).
+    # (ansible-core < 2.19 has no such flag: module warnings always go to the result.)
     ansible_warnings._global_warnings.clear()
-    was_controller = ansible_module_internal.is_controller
-    ansible_module_internal.is_controller = False
+    was_controller = getattr(ansible_module_internal, 'is_controller', None)
+    if ansible_module_internal is not None:
+        ansible_module_internal.is_controller = False
     try:
         with patch_module_args(module_args):
             with pytest.raises(SystemExit):
                 main()
     finally:
-        ansible_module_internal.is_controller = was_controller
+        if ansible_module_internal is not None:
+            ansible_module_internal.is_controller = was_controller
     output = capsys.readouterr().out
     return json.loads(output)
 
@@ -163,12 +182,21 @@ def method_and_path(request):
     return '%s %s' % (request.method, request.path)
 
 
+class Always:
+    """A reply a KeyedReplies queue gives to every request of its key (it is never used up)."""
+
+    def __init__(self, answer):
+        self.answer = answer
+        self.requests = 0
+
+
 class KeyedReplies:
     """A handler for requests that arrive concurrently, in any order (bulk modules).
 
     Each key (``key(request)``) has its own queue of replies, answered in order; the queues are
     shared by the worker threads under a lock. A request with no reply left fails the test
-    (the assertion error surfaces as a failed request, so ``unexpected`` names it too).
+    (the assertion error surfaces as a failed request, so ``unexpected`` names it too). A queue
+    holding an ``Always`` answers every request with it and counts them.
     """
 
     def __init__(self, queues, key=action_and_instance):
@@ -183,7 +211,11 @@ class KeyedReplies:
             queue = self.queues.get(name)
             if not queue:
                 self.unexpected.append(name)
-            answer = queue.pop(0) if queue else None
+            if queue and isinstance(queue[0], Always):
+                queue[0].requests += 1
+                answer = queue[0].answer
+            else:
+                answer = queue.pop(0) if queue else None
         assert answer is not None, 'unexpected request: %s %s' % (name, request.query)
         if isinstance(answer, Exception):
             raise answer
@@ -192,4 +224,4 @@ class KeyedReplies:
     def left_over(self):
         """Replies never asked for, by key."""
         with self.lock:
-            return dict((name, len(replies)) for name, replies in self.queues.items() if replies)
+            return dict((name, len(replies)) for name, replies in self.queues.items() if replies and not isinstance(replies[0], Always))

@@ -13,7 +13,8 @@ import pytest
 
 from ansible_collections.ipguard.cloud.plugins.module_utils import alicloud, alicloud_redis, bulk, huaweicloud, huaweicloud_dcs
 from ansible_collections.ipguard.cloud.plugins.module_utils.bulk import (
-    BulkWhitelist, RequestSlots, Target, check_concurrency, describe_failures, parse_targets, run_concurrently, share_for_bulk)
+    BulkWhitelist, RequestSlots, Target, check_concurrency, describe_failures, parse_targets, ready_instance_ids, run_concurrently,
+    share_for_bulk)
 from ansible_collections.ipguard.cloud.plugins.module_utils.errors import (
     ApiError, ChangeUndoneError, InstanceBusyError, ThrottledError, TransportError, ValidationError)
 from ansible_collections.ipguard.cloud.plugins.module_utils.retries import RetryPolicy, SharedPause
@@ -159,6 +160,10 @@ def test_the_bulk_options():
                     'concurrency': {'type': 'int', 'default': 10}}
 
 
+class Answer(str):
+    """A fake response: RequestSlots notes on it how long its request waited for a slot."""
+
+
 class GatedSessions:
     """A session factory whose requests block until released; records how many are in flight."""
 
@@ -191,7 +196,7 @@ class GatedSession:
             self.gate.lock.notify_all()
         try:
             assert self.gate.release.wait(DEADLOCK), 'never released'
-            return url
+            return Answer(url)
         finally:
             with self.gate.lock:
                 self.gate.in_flight -= 1
@@ -486,10 +491,16 @@ class FakeFamily:
         self.writes = writes
         self.wrote_before_failing = wrote_before_failing
         self.applied = []
+        self.ready_asked = []
+        self.applied_ready = {}
         self.lock = threading.Lock()
 
     def client_for(self, target):
         return FakeClient(target)
+
+    def ready_to_write(self, runs, workers):
+        self.ready_asked.append([run.target.instance_id for run in runs])
+        return frozenset(run.target.instance_id for run in runs if run.target.instance_id != 'i-busy')
 
     def read(self, client, target):
         if target.instance_id in self.read_errors:
@@ -505,9 +516,10 @@ class FakeFamily:
     def changed(plan):
         return plan.changed
 
-    def apply(self, client, target, plan):
+    def apply(self, client, target, plan, ready=False):
         with self.lock:
             self.applied.append(target.instance_id)
+            self.applied_ready[target.instance_id] = ready
         if target.instance_id in self.wrote_before_failing:
             client.wrote = True
             client.write_request_ids.append('W-%s' % target.instance_id)
@@ -615,7 +627,7 @@ def test_every_failed_instance_is_named_and_one_that_wrote_before_failing_is_cha
 
 def test_a_lost_answer_is_reported_in_the_instance_message():
     class LostAnswer(FakeFamily):
-        def apply(self, client, target, plan):
+        def apply(self, client, target, plan, ready=False):
             client.wrote = True
             client.unconfirmed_writes.append(('ModifySecurityIps', None))
             raise TransportError('No answer from host within 30 seconds')
@@ -676,12 +688,57 @@ def test_applies_run_concurrently():
     both = threading.Barrier(2, timeout=DEADLOCK)
 
     class Meeting(FakeFamily):
-        def apply(self, client, target, plan):
+        def apply(self, client, target, plan, ready=False):
             both.wait()
             return FakeFamily.apply(self, client, target, plan)
 
     outcome = execute(Meeting({'i-1': 'old', 'i-2': 'old'}), ['i-1', 'i-2'], concurrency=1)
     assert outcome['summary']['changed'] == ['i-1', 'i-2'] and 'failed' not in outcome
+
+
+def test_the_status_of_the_changed_instances_is_read_once_before_they_are_applied():
+    family = FakeFamily({'i-1': 'wanted', 'i-2': 'old', 'i-busy': 'old'})
+    outcome = execute(family, ['i-1', 'i-2', 'i-busy'])
+    assert family.ready_asked == [['i-2', 'i-busy']]
+    assert family.applied_ready == {'i-2': True, 'i-busy': False}
+    assert outcome['summary']['changed'] == ['i-2', 'i-busy']
+
+
+@pytest.mark.parametrize('check_mode, states', [(True, {'i-1': 'old'}), (False, {'i-1': 'wanted'})])
+def test_no_status_is_read_in_check_mode_or_when_nothing_changes(check_mode, states):
+    family = FakeFamily(states)
+    execute(family, ['i-1'], check_mode=check_mode)
+    assert family.ready_asked == [] and family.applied == []
+
+
+class StatusClient:
+    def __init__(self, region):
+        self.region = region
+
+
+def test_ready_instance_ids_batches_by_key_and_size_and_counts_a_failed_batch_as_not_ready():
+    class Run:
+        def __init__(self, instance_id, region):
+            self.target = Target(instance_id, region, None)
+            self.client = StatusClient(region)
+
+    runs = [Run('a1', 'a'), Run('b1', 'b'), Run('a2', 'a'), Run('a3', 'a'), Run('c1', 'c')]
+    batches = []
+    lock = threading.Lock()
+
+    def read_ready(client, instance_ids):
+        with lock:
+            batches.append((client.region, instance_ids))
+        if client.region == 'c':
+            raise ApiError('DescribeInstances failed: Forbidden')
+        return frozenset(instance_id for instance_id in instance_ids if instance_id != 'a2')
+
+    ready = ready_instance_ids(runs, lambda run: run.client.region, read_ready, 2, workers=4)
+    assert ready == frozenset(['a1', 'a3', 'b1'])
+    assert sorted(batches) == [('a', ['a1', 'a2']), ('a', ['a3']), ('b', ['b1']), ('c', ['c1'])]
+    batches[:] = []
+    assert ready_instance_ids(runs, lambda run: run.client.region, read_ready, None, workers=4) == frozenset(['a1', 'a3', 'b1'])
+    assert sorted(batches) == [('a', ['a1', 'a2', 'a3']), ('b', ['b1']), ('c', ['c1'])]
 
 
 def test_describe_failures():
@@ -773,3 +830,21 @@ def test_an_unexpected_error_on_one_instance_keeps_the_others_results():
     outcome = execute(family, ['i-1', 'i-2'])
     assert outcome['failed'] is True and outcome['summary'] == {'changed': ['i-1'], 'unchanged': [], 'failed': ['i-2']}
     assert outcome['results'][1]['msg'] == "Unexpected KeyError: 'boom'"
+
+
+def test_the_round_trip_leaves_out_the_wait_for_a_request_slot(monkeypatch):
+    class Reply:
+        status_code = 200
+        headers = {}
+        content = b'{}'
+
+    class Session:
+        def request(self, *args, **kwargs):
+            return Reply()
+
+    # clock readings: HttpClient starts (0), RequestSlots starts (1) and gets its slot (4), HttpClient ends (6)
+    readings = iter([0.0, 1.0, 4.0, 6.0])
+    monkeypatch.setattr('time.perf_counter', lambda: next(readings))
+    client = HttpClient(session=RequestSlots(1, session_factory=Session))
+    response = client.send('GET', 'http://127.0.0.1:9/')
+    assert response.seconds == 3.0

@@ -15,15 +15,17 @@ from urllib.parse import urlsplit
 import pytest
 
 from ansible_collections.ipguard.cloud.plugins.modules import alicloud_redis_whitelist_bulk
-from ansible_collections.ipguard.cloud.tests.unit.plugins.scripted_http import Cloud, KeyedReplies, reply, run_module, warning_messages
+from ansible_collections.ipguard.cloud.tests.unit.plugins.scripted_http import Always, Cloud, KeyedReplies, reply, run_module, warning_messages
 
 SECRET = 'Unit/Test+Secret=0123'
 AUTH = dict(access_key_id='LTAI5tUnitTestKey', access_key_secret=SECRET, region='cn-hangzhou', endpoint='http://127.0.0.1:9')
 R1, R2, R3 = 'r-bp1aaaaaaaaaaaa1', 'r-bp1bbbbbbbbbbbb2', 'r-bp1cccccccccccc3'
 DEFAULT = ('default', '', '127.0.0.1')
 DESCRIBE, STATUS, MODIFY = 'DescribeSecurityIps', 'DescribeInstanceAttribute', 'ModifySecurityIps'
-# the calls of one instance that is changed, with wait
-CHANGED_CALLS = [DESCRIBE, STATUS, MODIFY, STATUS, DESCRIBE]
+BATCH_STATUS = 'DescribeInstances'
+# the calls of one instance that is changed, with wait (its status before the write comes from
+# the run's one DescribeInstances)
+CHANGED_CALLS = [DESCRIBE, MODIFY, STATUS, DESCRIBE]
 
 
 def security_ips(*groups):
@@ -47,7 +49,23 @@ def changed_replies(instance_id, before, after, request_id):
             (MODIFY, instance_id): [done(request_id)]}
 
 
-def run(monkeypatch, capsys, queues, check_mode=False, diff=False, auth=None, **args):
+def with_batched_status(queues):
+    """The queues with each instance's first status answer moved into the bulk run's
+    DescribeInstances answer (the status it reads for every instance before writing)."""
+    queues = dict((key, list(replies)) for key, replies in queues.items())
+    listed = []
+    for (action, instance_id), replies in sorted(queues.items(), key=str):
+        if action != STATUS or not replies or replies[0].status_code != 200:
+            continue
+        listed.extend(json.loads(replies.pop(0).content)['Instances']['DBInstanceAttribute'])
+    batch = Always(reply(200, {'RequestId': 'B', 'TotalCount': len(listed), 'Instances': {'KVStoreInstance': listed}}))
+    if listed:
+        queues[(BATCH_STATUS, None)] = [batch]
+    return queues, batch
+
+
+def run(monkeypatch, capsys, queues, check_mode=False, diff=False, auth=None, batched=True, **args):
+    queues, batch = with_batched_status(queues) if batched else (queues, Always(None))
     script = KeyedReplies(queues)
     cloud = Cloud(monkeypatch, script)
     # time passes only by sleeping (the shared pause waits for the clock to pass its end)
@@ -57,7 +75,13 @@ def run(monkeypatch, capsys, queues, check_mode=False, diff=False, auth=None, **
     result = run_module(capsys, alicloud_redis_whitelist_bulk.main, module_args, check_mode=check_mode, diff=diff)
     assert SECRET not in json.dumps(result)
     assert script.unexpected == [] and script.left_over() == {}
+    # every instance the batch answered for was written to, so the batch was asked for
+    assert batch.requests >= (1 if batch.answer and json.loads(batch.answer.content)['TotalCount'] else 0)
     return result, cloud
+
+
+def batch_status_requests(cloud):
+    return [dict(request.query) for request in cloud.requests if request.headers['x-acs-action'] == BATCH_STATUS]
 
 
 def calls_of(cloud, instance_id):
@@ -85,7 +109,9 @@ def test_lifecycle_over_three_instances(monkeypatch, capsys, concurrency):
     # the unchanged instance is read once and not written
     assert calls_of(cloud, R1) == [DESCRIBE]
     assert calls_of(cloud, R2) == CHANGED_CALLS and calls_of(cloud, R3) == CHANGED_CALLS
-    assert len(cloud.requests) == 11
+    # one DescribeInstances read the status of both changed instances before their writes
+    assert batch_status_requests(cloud) == [{'RegionId': 'cn-hangzhou', 'InstanceIds': '%s,%s' % (R2, R3), 'PageSize': '30'}]
+    assert len(cloud.requests) == 10
     assert writes_of(cloud, R2) == [{'RegionId': 'cn-hangzhou', 'SecurityIpGroupName': 'office', 'ModifyMode': 'Append',
                                      'SecurityIps': '203.0.113.0/24'}]
     assert writes_of(cloud, R3) == writes_of(cloud, R2)
@@ -173,13 +199,31 @@ def test_one_instance_failing_to_write_does_not_stop_the_others(monkeypatch, cap
     queues[(STATUS, R3)] = [normal(R3)]
     queues[(DESCRIBE, R3)] = queues[(DESCRIBE, R3)][:1]
     result, cloud = run(monkeypatch, capsys, queues, instances=[R1, R2, R3], ips=['203.0.113.0/24'])
-    assert calls_of(cloud, R2) == CHANGED_CALLS and calls_of(cloud, R3) == [DESCRIBE, STATUS, MODIFY]
+    assert calls_of(cloud, R2) == CHANGED_CALLS and calls_of(cloud, R3) == [DESCRIBE, MODIFY]
     assert result['failed'] is True and result['changed'] is True
     assert result['msg'] == ('1 instance(s) failed: %s: Alibaba Cloud R-kvstore ModifySecurityIps failed: Forbidden.RAM: User not '
                              'authorized to operate on the specified resource.; 1 other changed instance(s) were written' % R3)
     assert result['summary'] == {'changed': [R2], 'unchanged': [R1], 'failed': [R3]}
     assert result['results'][2]['failed'] is True and result['results'][2]['changed'] is False
     assert result['results'][1]['request_ids'] == ['W-2'] and result['results'][1]['failed'] is False
+
+
+def test_instances_read_their_own_status_when_the_batched_status_read_fails(monkeypatch, capsys):
+    queues = three_instances()
+    queues[(BATCH_STATUS, None)] = [reply(403, {'Code': 'Forbidden.RAM', 'Message': 'not allowed', 'RequestId': 'B'})]
+    result, cloud = run(monkeypatch, capsys, queues, batched=False, instances=[R1, R2, R3], ips=['203.0.113.0/24'])
+    assert 'failed' not in result and result['summary']['changed'] == [R2, R3]
+    assert calls_of(cloud, R2) == [DESCRIBE, STATUS, MODIFY, STATUS, DESCRIBE] and calls_of(cloud, R3) == calls_of(cloud, R2)
+
+
+def test_an_instance_the_batched_read_finds_busy_is_waited_for_before_its_write(monkeypatch, capsys):
+    queues = three_instances()
+    changing = reply(200, {'RequestId': 'S', 'Instances': {'DBInstanceAttribute': [{'InstanceId': R3, 'InstanceStatus': 'Changing'}]}})
+    # the batch takes the first status of each: R3 is Changing there, then Normal when it looks itself
+    queues[(STATUS, R3)] = [changing, normal(R3), normal(R3)]
+    result, cloud = run(monkeypatch, capsys, queues, instances=[R1, R2, R3], ips=['203.0.113.0/24'])
+    assert 'failed' not in result
+    assert calls_of(cloud, R2) == CHANGED_CALLS and calls_of(cloud, R3) == [DESCRIBE, STATUS, MODIFY, STATUS, DESCRIBE]
 
 
 def test_instances_in_other_regions_are_addressed_there_through_the_endpoint(monkeypatch, capsys):
@@ -189,11 +233,15 @@ def test_instances_in_other_regions_are_addressed_there_through_the_endpoint(mon
     result, cloud = run(monkeypatch, capsys, queues, instances=[R1, {'instance_id': R2, 'region': 'ap-southeast-1'}],
                         ips=['203.0.113.0/24'])
     assert 'failed' not in result
-    region_of = dict((request.query['InstanceId'], set()) for request in cloud.requests)
-    for request in cloud.requests:
+    per_instance = [request for request in cloud.requests if 'InstanceId' in request.query]
+    region_of = dict((request.query['InstanceId'], set()) for request in per_instance)
+    for request in per_instance:
         region_of[request.query['InstanceId']].add(request.query['RegionId'])
-        assert urlsplit(request.url).netloc == '127.0.0.1:9'
+    assert all(urlsplit(request.url).netloc == '127.0.0.1:9' for request in cloud.requests)
     assert region_of == {R1: {'cn-hangzhou'}, R2: {'ap-southeast-1'}}
+    # the status of each region's instances is read in that region
+    assert sorted((query['RegionId'], query['InstanceIds']) for query in batch_status_requests(cloud)) == [
+        ('ap-southeast-1', R2), ('cn-hangzhou', R1)]
     assert [(entry['instance_id'], entry['region']) for entry in result['results']] == [(R1, 'cn-hangzhou'), (R2, 'ap-southeast-1')]
 
 
@@ -208,8 +256,9 @@ def test_without_an_endpoint_each_instance_goes_to_its_regional_host(monkeypatch
     hosts = dict((instance_id, set()) for instance_id in (R1, R2, R3))
     regions = dict((instance_id, set()) for instance_id in (R1, R2, R3))
     for request in cloud.requests:
-        hosts[request.query['InstanceId']].add(urlsplit(request.url).netloc)
-        regions[request.query['InstanceId']].add(request.query['RegionId'])
+        for instance_id in request.query.get('InstanceIds', request.query.get('InstanceId')).split(','):
+            hosts[instance_id].add(urlsplit(request.url).netloc)
+            regions[instance_id].add(request.query['RegionId'])
         assert request.url.startswith('https://')
     # cn-hangzhou is served by the central host
     assert hosts == {R1: {'r-kvstore.aliyuncs.com'}, R2: {'r-kvstore.ap-southeast-1.aliyuncs.com'}, R3: {'r-kvstore.cn-beijing.aliyuncs.com'}}

@@ -664,8 +664,8 @@ def test_a_change_made_while_waiting_for_the_instance_is_kept(monkeypatch, capsy
 
 
 def test_the_confirmation_read_waits_four_slowest_round_trips_when_that_is_longer(monkeypatch, capsys):
-    ticks = iter(range(0, 100000, 3))  # every clock reading is 3s after the one before: each round trip "takes" 3s
-    monkeypatch.setattr('time.monotonic', lambda: next(ticks) / 2.0)
+    ticks = iter(range(0, 100000, 3))  # every clock reading is 1.5s after the one before: each round trip "takes" 1.5s
+    monkeypatch.setattr('time.perf_counter', lambda: next(ticks) / 2.0)
     cloud, result = run(monkeypatch, capsys, [
         (GET_WHITELIST, reply(200, SEEDED)), (GET_STATUS, running()), (PUT_WHITELIST, reply(204)), (GET_WHITELIST, reply(200, ADDED)),
     ], ips=['198.51.100.7'])

@@ -11,12 +11,13 @@ assertions look at each instance's own requests.
 """
 
 import json
+import re
 from urllib.parse import urlsplit
 
 import pytest
 
 from ansible_collections.ipguard.cloud.plugins.modules import huaweicloud_dcs_whitelist_bulk
-from ansible_collections.ipguard.cloud.tests.unit.plugins.scripted_http import Cloud, KeyedReplies, method_and_path, reply, run_module
+from ansible_collections.ipguard.cloud.tests.unit.plugins.scripted_http import Always, Cloud, KeyedReplies, method_and_path, reply, run_module
 
 PROJECT = '0123456789abcdef0123456789abcdef'
 OTHER_PROJECT = 'fedcba9876543210fedcba9876543210'
@@ -74,7 +75,29 @@ def post_replies(instance_id, before, after, request_id, project=PROJECT):
             post_async(instance_id, project): [job_accepted(instance_id, request_id)], get_job(instance_id, project): [job_done(instance_id)]}
 
 
-def run(monkeypatch, capsys, queues, check_mode=False, diff=False, auth=None, **args):
+def list_instances(project=PROJECT):
+    return 'GET /v2/%s/instances' % project
+
+
+def with_batched_status(queues):
+    """The queues with each instance's first status answer moved into its project's ListInstances
+    answer (the status the bulk run reads for every instance before writing)."""
+    queues = dict((key, list(replies)) for key, replies in queues.items())
+    listed = {}
+    for key, replies in sorted(queues.items()):
+        found = re.match(r'GET /v2/([^/]+)/instances/[^/]+$', key)
+        if not found or not replies or replies[0].status_code != 200:
+            continue
+        listed.setdefault(found.group(1), []).append(json.loads(replies.pop(0).content))
+    batches = {}
+    for project, instances in listed.items():
+        batches[project] = Always(reply(200, {'instance_num': len(instances), 'instances': instances}))
+        queues[list_instances(project)] = [batches[project]]
+    return queues, batches
+
+
+def run(monkeypatch, capsys, queues, check_mode=False, diff=False, auth=None, batched=True, **args):
+    queues, batches = with_batched_status(queues) if batched else (queues, {})
     for name in ('HUAWEICLOUD_SDK_REGION', 'HUAWEICLOUD_SDK_PROJECT_ID', 'HUAWEICLOUD_SDK_AK', 'HUAWEICLOUD_SDK_SK'):
         monkeypatch.delenv(name, raising=False)
     script = KeyedReplies(queues, key=method_and_path)
@@ -85,6 +108,8 @@ def run(monkeypatch, capsys, queues, check_mode=False, diff=False, auth=None, **
     result = run_module(capsys, huaweicloud_dcs_whitelist_bulk.main, module_args, check_mode=check_mode, diff=diff)
     assert SK not in json.dumps(result)
     assert script.unexpected == [] and script.left_over() == {}
+    # every instance a batch answered for was written to, so each project's batch was asked for
+    assert all(batch.requests == 1 for batch in batches.values()), batches
     return result, cloud
 
 
@@ -116,9 +141,12 @@ def test_lifecycle_over_three_instances(monkeypatch, capsys, concurrency):
     assert 'failed' not in result and result['changed'] is True
     # the unchanged instance is read once and not written
     assert calls_of(cloud, D1) == [get_whitelist(D1)]
-    assert calls_of(cloud, D2) == [get_whitelist(D2), get_status(D2), put_whitelist(D2), get_whitelist(D2)]
-    assert calls_of(cloud, D3) == [get_whitelist(D3), get_status(D3), post_async(D3), get_job(D3), get_whitelist(D3)]
-    assert len(cloud.requests) == 10
+    assert calls_of(cloud, D2) == [get_whitelist(D2), put_whitelist(D2), get_whitelist(D2)]
+    assert calls_of(cloud, D3) == [get_whitelist(D3), post_async(D3), get_job(D3), get_whitelist(D3)]
+    # one ListInstances read the status of both changed instances before their writes
+    assert [(request.path, request.query) for request in cloud.requests if request.path == '/v2/%s/instances' % PROJECT] == [
+        ('/v2/%s/instances' % PROJECT, {'limit': '1000', 'offset': '0', 'status': 'RUNNING'})]
+    assert len(cloud.requests) == 9
     assert bodies_of(cloud, D2, 'PUT') == [{'enable_whitelist': True, 'whitelist': [
         {'group_name': 'app-servers', 'ip_list': APP}, {'group_name': 'office', 'ip_list': ['10.1.1.1', '203.0.113.0/24']}]}]
     assert bodies_of(cloud, D3, 'POST') == [{'whitelist': [{'group_name': 'office', 'ip_list': ['203.0.113.0/24']}]}]
@@ -196,8 +224,8 @@ def test_one_instance_failing_to_write_does_not_stop_the_others(monkeypatch, cap
     queues[put_whitelist(D2)] = [denied]
     queues[get_whitelist(D2)] = queues[get_whitelist(D2)][:1]
     result, cloud = run(monkeypatch, capsys, queues, instances=[D1, D2, D3], ips=['203.0.113.0/24'])
-    assert calls_of(cloud, D2) == [get_whitelist(D2), get_status(D2), put_whitelist(D2)]
-    assert calls_of(cloud, D3) == [get_whitelist(D3), get_status(D3), post_async(D3), get_job(D3), get_whitelist(D3)]
+    assert calls_of(cloud, D2) == [get_whitelist(D2), put_whitelist(D2)]
+    assert calls_of(cloud, D3) == [get_whitelist(D3), post_async(D3), get_job(D3), get_whitelist(D3)]
     assert result['failed'] is True and result['changed'] is True
     assert result['msg'] == ('1 instance(s) failed: %s: Huawei Cloud DCS UpdateIpWhitelist failed: DCS.2003: no permission; '
                              '1 other changed instance(s) were written' % D2)
@@ -218,6 +246,16 @@ def test_a_failed_job_marks_its_instance_changed_and_failed(monkeypatch, capsys)
     assert entry['msg'] == 'DCS job job-33333333 (whitelist change of instance %s) failed: ip already exists' % D3
 
 
+def test_instances_read_their_own_status_when_the_batched_status_read_fails(monkeypatch, capsys):
+    queues = {}
+    queues.update(post_replies(D2, whitelist(app_servers=['10.0.0.0/24']), whitelist(app_servers=['10.0.0.0/24'], office=['203.0.113.0/24']),
+                               'W-2'))
+    queues[list_instances()] = [reply(403, {'error_code': 'DCS.2003', 'error_msg': 'no permission to list instances'})]
+    result, cloud = run(monkeypatch, capsys, queues, batched=False, instances=[D2], ips=['203.0.113.0/24'])
+    assert 'failed' not in result and result['summary']['changed'] == [D2]
+    assert calls_of(cloud, D2) == [get_whitelist(D2), get_status(D2), post_async(D2), get_job(D2), get_whitelist(D2)]
+
+
 def test_instances_in_other_projects_are_addressed_there_through_the_endpoint(monkeypatch, capsys):
     queues = {get_whitelist(D1): [whitelist(app_servers=APP, office=['203.0.113.0/24'])]}
     queues.update(put_replies(D2, whitelist(app_servers=APP, office=['10.1.1.1']),
@@ -226,7 +264,7 @@ def test_instances_in_other_projects_are_addressed_there_through_the_endpoint(mo
         D1, {'instance_id': D2, 'region': 'ap-southeast-1', 'project_id': OTHER_PROJECT}])
     assert 'failed' not in result
     assert all(urlsplit(request.url).netloc == '127.0.0.1:8998' for request in cloud.requests)
-    assert calls_of(cloud, D2) == [get_whitelist(D2, OTHER_PROJECT), get_status(D2, OTHER_PROJECT), put_whitelist(D2, OTHER_PROJECT),
+    assert calls_of(cloud, D2) == [get_whitelist(D2, OTHER_PROJECT), put_whitelist(D2, OTHER_PROJECT),
                                    get_whitelist(D2, OTHER_PROJECT)]
     assert [(entry['region'], entry['project_id']) for entry in result['results']] == [
         ('cn-north-4', PROJECT), ('ap-southeast-1', OTHER_PROJECT)]
@@ -298,7 +336,7 @@ def test_a_put_undone_on_one_instance_is_planned_and_written_again_there_only(mo
     queues[put_whitelist(D2)] = [reply(204, None, {'X-Request-Id': 'rq-1'}), reply(204, None, {'X-Request-Id': 'rq-2'})]
     result, cloud = run(monkeypatch, capsys, queues, instances=[D1, D2, D3], ips=['203.0.113.0/24'])
     assert 'failed' not in result
-    assert calls_of(cloud, D2) == [get_whitelist(D2), get_status(D2), put_whitelist(D2), get_whitelist(D2),
+    assert calls_of(cloud, D2) == [get_whitelist(D2), put_whitelist(D2), get_whitelist(D2),
                                    get_status(D2), get_whitelist(D2), put_whitelist(D2), get_whitelist(D2)]
     assert bodies_of(cloud, D2, 'PUT')[1]['whitelist'][0] == {'group_name': 'app-servers', 'ip_list': APP + ['10.9.9.9']}
     assert result['results'][1]['request_ids'] == ['rq-1', 'rq-2']
