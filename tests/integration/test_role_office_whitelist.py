@@ -10,6 +10,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from playbook_harness import REPO_ROOT
 
 DEMO_SEED = json.loads((REPO_ROOT / 'tests' / 'demo' / 'seed.json').read_text(encoding='utf-8'))
@@ -111,6 +113,35 @@ def test_invalid_cidr_stops_the_run_before_any_call(mockcloud, run_playbook, moc
     assert [record['task'] for record in run.failed_tasks] == [TASK % 'Check the office CIDRs and the group name']
     assert run.failed_tasks[0]['result']['msg'] == (
         "office_whitelist_cidrs: '198.51.100.7/24' has host bits set: did you mean 198.51.100.0/24?")
+    assert mockcloud.requests() == []
+
+
+# A bad value in a list variable is reported under the variable's name, not under a module option
+# (instances[0], name), and before any call: a bad Redis instance ID used to be found by the Redis bulk
+# run after the DCS instances had been written.
+BAD_LISTS = [
+    ('redis instance id with a newline', {'office_whitelist_alicloud_redis_instances': [REDIS_NEW + '\n']},
+     'office_whitelist_alicloud_redis_instances: "%s\\n" is not an Alibaba Cloud Redis instance ID' % REDIS_NEW),
+    ('redis instance listed twice', {'office_whitelist_alicloud_redis_instances': [REDIS_NEW, REDIS_STALE, REDIS_NEW]},
+     'office_whitelist_alicloud_redis_instances: "%s" is listed twice' % REDIS_NEW),
+    ('dcs instance id with a space', {'office_whitelist_huaweicloud_dcs_instances': ['bad id']},
+     'office_whitelist_huaweicloud_dcs_instances: "bad id" is not a Huawei Cloud DCS instance ID'),
+    ('bad ip control name', {'office_whitelist_alicloud_apigateway_ip_controls': ['office allow!']},
+     'office_whitelist_alicloud_apigateway_ip_controls: "office allow!" is neither an IP control ID'),
+    ('cidrs as a string', {'office_whitelist_cidrs': '203.0.113.0/24'}, 'office_whitelist_cidrs must be a list, not "203.0.113.0/24"'),
+    ('instances as a string', {'office_whitelist_alicloud_redis_instances': REDIS_NEW},
+     'office_whitelist_alicloud_redis_instances must be a list, not "%s"' % REDIS_NEW),
+]
+
+
+@pytest.mark.parametrize('overrides, message', [case[1:] for case in BAD_LISTS], ids=[case[0] for case in BAD_LISTS])
+def test_a_bad_list_variable_is_named_before_any_call(mockcloud, run_playbook, mockcloud_vars, overrides, message):
+    mockcloud.reset(DEMO_SEED)
+    run = run_playbook(MAIN_PLAYBOOK, extra_vars=job_vars(mockcloud_vars, **overrides))
+
+    assert run.rc == 2, run
+    assert [record['task'] for record in run.failed_tasks] == [TASK % 'Check the list variables']
+    assert message in run.failed_tasks[0]['result']['msg'], run.failed_tasks[0]['result']['msg']
     assert mockcloud.requests() == []
 
 

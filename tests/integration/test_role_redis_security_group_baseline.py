@@ -6,6 +6,8 @@
 """The redis_security_group_baseline role against the fake cloud: merge converges and reruns unchanged,
 check mode writes nothing, purge leaves exactly the baseline."""
 
+import pytest
+
 PLAYBOOK = 'redis_security_group_baseline/baseline.yml'
 ROLE_TASK = 'ipguard.cloud.redis_security_group_baseline : %s'
 BIND = ROLE_TASK % 'Bind the baseline security groups to each Redis instance'
@@ -96,4 +98,32 @@ def test_empty_baseline_fails_before_any_call(mockcloud, run_playbook):
     failed = run.task(ROLE_TASK % 'Check that the baseline names at least one security group')
     assert failed['result']['msg'] == 'redis_security_group_baseline_security_group_ids must list at least one ECS security group id'
     assert run.failed_tasks == [failed]
+    assert mockcloud.requests() == []
+
+
+# A bad value is reported under the role variable's name (not as the module's instance_id or
+# security_group_ids, once per instance), before any call.
+BAD_VARIABLES = [
+    ('security group id with a newline', {'redis_security_group_baseline_security_group_ids': [BASELINE[0], 'sg-abc\n']},
+     'redis_security_group_baseline_security_group_ids: "sg-abc\\n" is not an ECS security group ID'),
+    ('security group ids as a string', {'redis_security_group_baseline_security_group_ids': BASELINE[0]},
+     'redis_security_group_baseline_security_group_ids must be a list of ECS security group IDs, not "%s"' % BASELINE[0]),
+    ('more security groups than an instance takes', {'redis_security_group_baseline_security_group_ids': ['sg-base%012d' % n for n in range(11)]},
+     'redis_security_group_baseline_security_group_ids lists 11 security groups; a Redis instance takes at most 10'),
+    ('instance id with a space', {'redis_security_group_baseline_instances': [LEGACY_ONLY, 'r-base bad']},
+     'redis_security_group_baseline_instances: "r-base bad" is not an Alibaba Cloud Redis instance ID'),
+    ('instances as a string', {'redis_security_group_baseline_instances': BARE},
+     'redis_security_group_baseline_instances must be a list of Redis instance IDs, not "%s"' % BARE),
+]
+
+
+@pytest.mark.parametrize('overrides, message', [case[1:] for case in BAD_VARIABLES], ids=[case[0] for case in BAD_VARIABLES])
+def test_a_bad_variable_is_named_before_any_call(mockcloud, run_playbook, overrides, message):
+    mockcloud.reset(SEED)
+    run = run_playbook(PLAYBOOK, extra_vars=baseline_vars(**overrides))
+
+    assert run.rc == 2, run
+    failed = run.task(ROLE_TASK % 'Check the role variables')
+    assert run.failed_tasks == [failed]
+    assert message in failed['result']['msg'], failed['result']['msg']
     assert mockcloud.requests() == []

@@ -9,6 +9,7 @@ products: it reports exactly the seeded findings and never calls a write API."""
 import collections
 import json
 
+import pytest
 import yaml
 
 from mockcloud import normalise_seed
@@ -144,13 +145,32 @@ def test_compliant_targets_pass_the_strictest_threshold(mockcloud, run_playbook,
     assert_only_reads(mockcloud)
 
 
-def test_bad_policy_input_fails_before_any_call(mockcloud, run_playbook, tmp_path):
+# A bad value is reported under the role variable's name (not as the filter's approved_cidrs or an info
+# module's instance_id or name), before any call and before the report directory is made.
+BAD_VARIABLES = [
+    ('approved cidr with host bits', {'whitelist_audit_approved_cidrs': ['10.0.0.1/8']},
+     'whitelist_audit_approved_cidrs: "10.0.0.1/8" has host bits set: did you mean 10.0.0.0/8?'),
+    ('required cidr malformed', {'whitelist_audit_required_cidrs': ['203.0.113.0/24', 'office']},
+     'whitelist_audit_required_cidrs: "office" is not an IPv4 address or CIDR'),
+    ('approved cidrs as a string', {'whitelist_audit_approved_cidrs': '10.0.0.0/8'}, 'whitelist_audit_approved_cidrs must be a list, not "10.0.0.0/8"'),
+    ('redis instance id with a newline', {'whitelist_audit_alicloud_redis_instances': [REDIS_GOOD + '\n']},
+     'whitelist_audit_alicloud_redis_instances: "%s\\n" is not an Alibaba Cloud Redis instance ID' % REDIS_GOOD),
+    ('dcs instance id with a space', {'whitelist_audit_huaweicloud_dcs_instances': [DCS_GOOD, 'bad id']},
+     'whitelist_audit_huaweicloud_dcs_instances: "bad id" is not a Huawei Cloud DCS instance ID'),
+    ('bad ip control name', {'whitelist_audit_alicloud_apigateway_ip_controls': ['office allow!']},
+     'whitelist_audit_alicloud_apigateway_ip_controls: "office allow!" is neither an IP control ID'),
+    ('prefix length out of range', {'whitelist_audit_min_prefix_length': 40}, 'whitelist_audit_min_prefix_length must be a whole number from 0 to 32, not 40'),
+]
+
+
+@pytest.mark.parametrize('overrides, message', [case[1:] for case in BAD_VARIABLES], ids=[case[0] for case in BAD_VARIABLES])
+def test_a_bad_variable_is_named_before_any_call(mockcloud, run_playbook, tmp_path, overrides, message):
     mockcloud.reset(SEED)
-    run = run_playbook(PLAYBOOK, extra_vars=audit_vars(tmp_path / 'bad', whitelist_audit_approved_cidrs=['10.0.0.1/8']))
+    run = run_playbook(PLAYBOOK, extra_vars=audit_vars(tmp_path / 'bad', **overrides))
 
     assert run.rc == 2, run
-    failed = run.task(ROLE_TASK % 'Check the audit policy')
+    failed = run.task(ROLE_TASK % 'Check the role variables')
     assert run.failed_tasks == [failed]
-    assert "Invalid entries in approved_cidrs: '10.0.0.1/8' has host bits set: did you mean 10.0.0.0/8?" in failed['result']['msg']
+    assert message in failed['result']['msg'], failed['result']['msg']
     assert mockcloud.requests() == []
     assert not (tmp_path / 'bad').exists()
