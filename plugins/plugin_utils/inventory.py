@@ -68,16 +68,18 @@ class IpguardInventory(BaseInventoryPlugin, Constructable, Cacheable):
     def option_set_by_user(self, name):
         """The option's value when the source file sets it, else None: values from the environment are
         left to the client layer's own credential chain, which ranks them after a named profile."""
-        value, origin = self.get_option_and_origin(name)
-        if value in (None, '') or str(origin).startswith('env:'):
+        # The source file's own keys, not get_option_and_origin(): before ansible-core 2.19 that asks
+        # the configuration again without the file's values, and names the environment's instead.
+        if name not in self.source_file_options:
             return None
-        return value
+        value = self.get_option(name)
+        return None if value in (None, '') else value
 
     # ------------------------------------------------------------------ parse
 
     def parse(self, inventory, loader, path, cache=True):
         super().parse(inventory, loader, path, cache)
-        self._read_config_data(path)
+        self.source_file_options = self._read_config_data(path) or {}
         try:
             statuses, tags = check_filters(self.get_option('filters'))
             sources = self.region_sources()

@@ -40,12 +40,17 @@ class CallbackModule(CallbackBase):
         self._task_started[task._uuid] = time.time()
 
     def _write(self, result, status):
+        # The task result's host, task and dict are public attributes from ansible-core 2.19 on.
+        if hasattr(result, 'result'):
+            host, task, data = result.host, result.task, result.result
+        else:
+            host, task, data = result._host, result._task, result._result
         record = {
-            'task': result.task.get_name(),
-            'host': result.host.get_name(),
+            'task': task.get_name(),
+            'host': host.get_name(),
             'status': status,
-            'changed': bool(result.result.get('changed', False)),
-            'start': self._task_started.get(result.task._uuid),
+            'changed': bool(data.get('changed', False)),
+            'start': self._task_started.get(task._uuid),
             'end': time.time(),
         }
         with open(self.get_option('timings_file'), 'a', encoding='utf-8') as stream:

@@ -16,7 +16,7 @@ short_description: Write every task result to a JSON-lines file (ipguard.cloud i
 description:
   - Appends one JSON object per task result (host, play, task name, action, status flags and the
     result dictionary) to O(results_file), so tests assert on structured results.
-  - ansible-core 2.19 ships no json stdout callback, hence this small one.
+  - ansible-core (2.16 to 2.21) ships no json stdout callback, hence this small one.
 options:
   results_file:
     description: File the results are appended to.
@@ -40,12 +40,16 @@ class CallbackModule(CallbackBase):
         self._play_name = play.get_name()
 
     def _write(self, result, status, ignored=False):
-        data = dict(result.result)
+        # The task result's host, task and dict are public attributes from ansible-core 2.19 on.
+        if hasattr(result, 'result'):
+            host, task, data = result.host, result.task, dict(result.result)
+        else:
+            host, task, data = result._host, result._task, dict(result._result)
         record = {
-            'host': result.host.get_name(),
+            'host': host.get_name(),
             'play': self._play_name,
-            'task': result.task.get_name(),
-            'action': result.task.action,
+            'task': task.get_name(),
+            'action': task.action,
             'status': status,
             'changed': bool(data.get('changed', False)),
             'failed': status == 'failed',

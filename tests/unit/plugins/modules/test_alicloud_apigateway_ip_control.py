@@ -332,9 +332,8 @@ def warning_texts(result):
 
 
 def test_plain_http_beyond_loopback_draws_a_warning(monkeypatch, capsys):
-    # Once controller code is imported in this process (other tests do), ansible-core shows module
-    # warnings on the controller's display instead of returning them; a module run is not that.
-    monkeypatch.setattr('ansible.module_utils._internal.is_controller', False)
+    # run_module runs the module as a module, not as controller code (whose warnings would go to
+    # the controller's display instead of the result).
     gateway = Gateway(monkeypatch, DescribeIpControls=[controls(OFFICE_ACL)] * 2, DescribeIpControlPolicyItems=[OFFICE_ITEMS] * 2)
     result = run_module(capsys, module.main, args(endpoint='http://192.0.2.10:8080'))
     assert result['changed'] is False
