@@ -6,7 +6,7 @@
 DOCUMENTATION = r'''
 name: whitelist_audit_markdown
 short_description: Render a whitelist audit report as Markdown
-version_added: 0.1.0
+version_added: 1.0.0
 author: ipguard.cloud maintainers (@ipguard)
 description:
   - Renders the report of P(ipguard.cloud.whitelist_audit_report#filter) as a Markdown document for people, with a title,

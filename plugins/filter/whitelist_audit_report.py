@@ -6,7 +6,7 @@
 DOCUMENTATION = r'''
 name: whitelist_audit_report
 short_description: Audit findings for collected cloud IP allow-lists
-version_added: 0.1.0
+version_added: 1.0.0
 author: ipguard.cloud maintainers (@ipguard)
 description:
   - Turns the results of the C(ipguard.cloud) info modules into an audit report with one finding per problem, sorted by severity,

@@ -6,7 +6,7 @@
 DOCUMENTATION = r'''
 name: alicloud_redis
 short_description: Alibaba Cloud ApsaraDB for Redis (Tair) instances as inventory hosts
-version_added: 0.2.0
+version_added: 1.0.0
 description:
   - Lists the ApsaraDB for Redis (Tair) instances of one or several regions with R-kvstore C(DescribeInstances), every page
     to the end, and makes one host per instance, named by its instance ID.
@@ -158,14 +158,14 @@ keyed_groups:
 groups:
   sessions: instance_name is match('sessions-')
 
----
-# cache.alicloud_redis.yml: one region, the listing cached for an hour in JSON files.
-plugin: ipguard.cloud.alicloud_redis
-regions: [cn-hangzhou]
-cache: true
-cache_plugin: ansible.builtin.jsonfile
-cache_connection: ~/.cache/ipguard-inventory
-cache_timeout: 3600
+# A second source file, cache.alicloud_redis.yml: one region, the listing cached for an hour
+# in JSON files (one YAML document per EXAMPLES, so its lines are shown as comments).
+# plugin: ipguard.cloud.alicloud_redis
+# regions: [cn-hangzhou]
+# cache: true
+# cache_plugin: ansible.builtin.jsonfile
+# cache_connection: ~/.cache/ipguard-inventory
+# cache_timeout: 3600
 '''
 
 from ansible_collections.ipguard.cloud.plugins.module_utils.alicloud import REDIS, alicloud_client_from_options, check_region

@@ -6,7 +6,7 @@
 DOCUMENTATION = r'''
 name: huaweicloud_dcs
 short_description: Huawei Cloud DCS (Distributed Cache Service) instances as inventory hosts
-version_added: 0.2.0
+version_added: 1.0.0
 description:
   - Lists the DCS instances of one or several regions with C(GET /v2/{project_id}/instances) (ListInstances), every page to
     the end, and makes one host per instance, named by its instance ID.

@@ -7,7 +7,7 @@
 DOCUMENTATION = r'''
 module: alicloud_apigateway_ip_control
 short_description: Manage an Alibaba Cloud API Gateway IP control, its policy items and its API bindings
-version_added: 0.1.0
+version_added: 1.0.0
 author: ipguard.cloud maintainers (@ipguard)
 description:
   - Creates, updates or deletes an IP control (access control list) of Alibaba Cloud API Gateway, reconciles

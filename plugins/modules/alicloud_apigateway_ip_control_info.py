@@ -7,7 +7,7 @@
 DOCUMENTATION = r'''
 module: alicloud_apigateway_ip_control_info
 short_description: List Alibaba Cloud API Gateway IP controls with their policy items
-version_added: 0.1.0
+version_added: 1.0.0
 author: ipguard.cloud maintainers (@ipguard)
 description:
   - Returns the IP controls of API Gateway in a region, one by O(ip_control_id), those with an exact O(name),

@@ -7,7 +7,7 @@
 DOCUMENTATION = r'''
 module: alicloud_redis_security_groups
 short_description: Manage the ECS security groups bound to an Alibaba Cloud Redis (Tair) instance
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Binds ECS security groups to an ApsaraDB for Redis / Tair instance, or unbinds them. An address allowed by a bound
     security group can reach the instance in addition to the whitelist groups.

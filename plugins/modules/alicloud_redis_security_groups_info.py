@@ -7,7 +7,7 @@
 DOCUMENTATION = r'''
 module: alicloud_redis_security_groups_info
 short_description: List the ECS security groups bound to an Alibaba Cloud Redis (Tair) instance
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Reads the ECS security groups bound to an ApsaraDB for Redis / Tair instance with one C(DescribeSecurityGroupConfiguration) call.
 author:

@@ -7,7 +7,7 @@
 DOCUMENTATION = r'''
 module: alicloud_redis_whitelist
 short_description: Manage one IP whitelist group of an Alibaba Cloud Redis (Tair) instance
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Adds IPv4 addresses and CIDR blocks to, or removes them from, one whitelist group (security IP group) of an
     ApsaraDB for Redis / Tair instance, or removes the group.

@@ -7,7 +7,7 @@
 DOCUMENTATION = r'''
 module: alicloud_redis_whitelist_info
 short_description: List the IP whitelist groups of an Alibaba Cloud Redis (Tair) instance
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Reads every whitelist group (security IP group) of an ApsaraDB for Redis / Tair instance with one C(DescribeSecurityIps) call,
     system groups included and marked.

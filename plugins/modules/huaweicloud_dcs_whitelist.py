@@ -7,7 +7,7 @@
 DOCUMENTATION = r'''
 module: huaweicloud_dcs_whitelist
 short_description: Manage one IP whitelist group of a Huawei Cloud DCS instance
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Adds or removes IPv4 addresses and CIDR blocks in one whitelist group of a Huawei Cloud Distributed Cache Service (DCS)
     Redis instance, creates or removes that group, and enables or disables the instance's whitelist.

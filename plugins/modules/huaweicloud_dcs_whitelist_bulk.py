@@ -7,7 +7,7 @@
 DOCUMENTATION = r'''
 module: huaweicloud_dcs_whitelist_bulk
 short_description: Manage one IP whitelist group on many Huawei Cloud DCS instances in one run
-version_added: 0.2.0
+version_added: 1.0.0
 description:
   - The fleet form of M(ipguard.cloud.huaweicloud_dcs_whitelist). The same group (O(group_name)) gets the same change on every
     instance of O(instances), with the same semantics, guards and verification. Instances are read and written concurrently

@@ -7,7 +7,7 @@
 DOCUMENTATION = r'''
 module: huaweicloud_dcs_whitelist_info
 short_description: Read the IP whitelist of a Huawei Cloud DCS instance
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Returns every whitelist group of a Huawei Cloud Distributed Cache Service (DCS) instance, whether the whitelist is
     enforced, and the instance's entry limit.

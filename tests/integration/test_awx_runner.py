@@ -215,8 +215,11 @@ def test_execution_environment_definition_builds_a_context(tmp_path):
     assert created.returncode == 0, created.stdout + created.stderr
     containerfile = (context / 'Containerfile').read_text(encoding='utf-8')
     assert 'COPY _build/collections/ /build/collections/' in containerfile
+    # A pinned base image: a version tag, never :latest.
+    assert 'ARG EE_BASE_IMAGE="ghcr.io/ansible-community/community-ee-base:2.' in containerfile and ':latest' not in containerfile
     requirements = yaml.safe_load((context / '_build' / 'requirements.yml').read_text(encoding='utf-8'))
-    assert requirements == {'collections': [{'name': '/build/collections/ipguard-cloud-0.1.0.tar.gz', 'type': 'file'}]}
+    # The name `make ee-context` gives the tarball, whatever the collection's version.
+    assert requirements == {'collections': [{'name': '/build/collections/ipguard-cloud.tar.gz', 'type': 'file'}]}
 
 
 def test_collection_declares_its_python_requirements_for_ansible_builder(installed_collection):
