@@ -103,8 +103,8 @@ import ipaddress
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.text.converters import to_text
 
-from ansible_collections.ipguard.cloud.plugins.module_utils.errors import ValidationError
-from ansible_collections.ipguard.cloud.plugins.module_utils.ipsets import normalize_ips, normalize_vendor_entry, sorted_entries, world_open_entries
+from ansible_collections.ipguard.cloud.plugins.module_utils._errors import ValidationError
+from ansible_collections.ipguard.cloud.plugins.module_utils._ipsets import normalize_ips, normalize_vendor_entry, sorted_entries, world_open_entries
 
 SEVERITIES = ('critical', 'high', 'medium', 'low')
 

@@ -22,7 +22,7 @@ author:
 extends_documentation_fragment:
   - constructed
   - inventory_cache
-  - ipguard.cloud.inventory
+  - ipguard.cloud._inventory
 requirements:
   - requests
 options:
@@ -168,11 +168,11 @@ groups:
 # cache_timeout: 3600
 '''
 
-from ansible_collections.ipguard.cloud.plugins.module_utils.alicloud import REDIS, alicloud_client_from_options, check_region
-from ansible_collections.ipguard.cloud.plugins.module_utils.errors import ValidationError
-from ansible_collections.ipguard.cloud.plugins.module_utils.instance_listing import (
+from ansible_collections.ipguard.cloud.plugins.module_utils._alicloud import REDIS, alicloud_client_from_options, check_region
+from ansible_collections.ipguard.cloud.plugins.module_utils._errors import ValidationError
+from ansible_collections.ipguard.cloud.plugins.module_utils._instance_listing import (
     REDIS_MAX_PAGE_SIZE, check_page_size, list_redis_instances)
-from ansible_collections.ipguard.cloud.plugins.plugin_utils.inventory import IpguardInventory, RegionSource
+from ansible_collections.ipguard.cloud.plugins.plugin_utils._inventory import IpguardInventory, RegionSource
 
 # Options handed to the client layer as the modules' shared options. The credential ones only when the
 # source file sets them (IpguardInventory.option_set_by_user): the environment is the client layer's to read.

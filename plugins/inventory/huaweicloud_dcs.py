@@ -21,7 +21,7 @@ author:
 extends_documentation_fragment:
   - constructed
   - inventory_cache
-  - ipguard.cloud.inventory
+  - ipguard.cloud._inventory
 requirements:
   - requests
 options:
@@ -104,12 +104,12 @@ keyed_groups:
     prefix: status
 '''
 
-from ansible_collections.ipguard.cloud.plugins.module_utils.errors import ValidationError
-from ansible_collections.ipguard.cloud.plugins.module_utils.huaweicloud import (
+from ansible_collections.ipguard.cloud.plugins.module_utils._errors import ValidationError
+from ansible_collections.ipguard.cloud.plugins.module_utils._huaweicloud import (
     DCS, check_project_id, check_region, huaweicloud_client_from_options)
-from ansible_collections.ipguard.cloud.plugins.module_utils.instance_listing import (
+from ansible_collections.ipguard.cloud.plugins.module_utils._instance_listing import (
     DCS_MAX_PAGE_SIZE, check_page_size, list_dcs_instances)
-from ansible_collections.ipguard.cloud.plugins.plugin_utils.inventory import IpguardInventory, RegionSource
+from ansible_collections.ipguard.cloud.plugins.plugin_utils._inventory import IpguardInventory, RegionSource
 
 # Handed to the client layer as the modules' shared options (env fallbacks included: the same names).
 CLIENT_OPTIONS = ('access_key', 'secret_key', 'security_token', 'project_id', 'region', 'endpoint', 'validate_certs', 'ca_bundle',

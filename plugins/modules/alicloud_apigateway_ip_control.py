@@ -20,10 +20,10 @@ description:
   - Without O(purge_policies), items that are not listed are kept. With it, they are removed, all in one
     C(RemoveIpControlPolicyItem) call, or changed into a listed item when that saves a call.
 extends_documentation_fragment:
-  - ipguard.cloud.alicloud
-  - ipguard.cloud.connection
-  - ipguard.cloud.attributes
-  - ipguard.cloud.attributes.alicloud_group
+  - ipguard.cloud._alicloud
+  - ipguard.cloud._connection
+  - ipguard.cloud._attributes
+  - ipguard.cloud._attributes.alicloud_group
 options:
   ip_control_id:
     description:
@@ -260,14 +260,14 @@ request_ids:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.ipguard.cloud.plugins.module_utils.alicloud import APIGATEWAY, alicloud_argument_spec, alicloud_client
-from ansible_collections.ipguard.cloud.plugins.module_utils.alicloud_apigateway import (
+from ansible_collections.ipguard.cloud.plugins.module_utils._alicloud import APIGATEWAY, alicloud_argument_spec, alicloud_client
+from ansible_collections.ipguard.cloud.plugins.module_utils._alicloud_apigateway import (
     CONTROL_TYPES, PURGE_ALL, PURGE_SCOPES, STAGE_NAMES, Control, apply_bindings, apply_items, apply_items_plan, check_control_name,
     check_description, check_id, control_diff, control_result, create_control, delete_control, desired_bindings, desired_items,
     find_control, list_bindings, list_items, modify_control, plan_bindings, plan_items)
-from ansible_collections.ipguard.cloud.plugins.module_utils.errors import (
+from ansible_collections.ipguard.cloud.plugins.module_utils._errors import (
     IpguardError, NotFoundError, ValidationError, fail_kwargs)
-from ansible_collections.ipguard.cloud.plugins.module_utils.ipsets import APIGATEWAY_MAX_ITEMS
+from ansible_collections.ipguard.cloud.plugins.module_utils._ipsets import APIGATEWAY_MAX_ITEMS
 
 
 def argument_spec():

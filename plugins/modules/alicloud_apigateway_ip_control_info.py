@@ -14,10 +14,10 @@ description:
     or all of them, each with its policy items.
   - Every page of results is read.
 extends_documentation_fragment:
-  - ipguard.cloud.alicloud
-  - ipguard.cloud.connection
-  - ipguard.cloud.attributes.info_module
-  - ipguard.cloud.attributes.alicloud_group
+  - ipguard.cloud._alicloud
+  - ipguard.cloud._connection
+  - ipguard.cloud._attributes.info_module
+  - ipguard.cloud._attributes.alicloud_group
 options:
   ip_control_id:
     description:
@@ -105,10 +105,10 @@ ip_controls:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.ipguard.cloud.plugins.module_utils.alicloud import APIGATEWAY, alicloud_argument_spec, alicloud_client
-from ansible_collections.ipguard.cloud.plugins.module_utils.alicloud_apigateway import (
+from ansible_collections.ipguard.cloud.plugins.module_utils._alicloud import APIGATEWAY, alicloud_argument_spec, alicloud_client
+from ansible_collections.ipguard.cloud.plugins.module_utils._alicloud_apigateway import (
     check_control_name, check_id, control_result, list_bindings, list_controls, list_items)
-from ansible_collections.ipguard.cloud.plugins.module_utils.errors import IpguardError, fail_kwargs
+from ansible_collections.ipguard.cloud.plugins.module_utils._errors import IpguardError, fail_kwargs
 
 
 def argument_spec():

@@ -19,11 +19,11 @@ description:
 author:
   - ipguard.cloud maintainers (@ipguard)
 extends_documentation_fragment:
-  - ipguard.cloud.alicloud
-  - ipguard.cloud.alicloud_redis
-  - ipguard.cloud.connection
-  - ipguard.cloud.attributes
-  - ipguard.cloud.attributes.alicloud_group
+  - ipguard.cloud._alicloud
+  - ipguard.cloud._alicloud_redis
+  - ipguard.cloud._connection
+  - ipguard.cloud._attributes
+  - ipguard.cloud._attributes.alicloud_group
 options:
   instance_id:
     description:
@@ -116,10 +116,10 @@ diff:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.ipguard.cloud.plugins.module_utils.alicloud import REDIS, alicloud_argument_spec, alicloud_client
-from ansible_collections.ipguard.cloud.plugins.module_utils.alicloud_redis import (
+from ansible_collections.ipguard.cloud.plugins.module_utils._alicloud import REDIS, alicloud_argument_spec, alicloud_client
+from ansible_collections.ipguard.cloud.plugins.module_utils._alicloud_redis import (
     apply_security_groups, describe_security_groups, plan_security_groups, security_groups_diff, validate_security_groups_request)
-from ansible_collections.ipguard.cloud.plugins.module_utils.errors import IpguardError, fail_kwargs
+from ansible_collections.ipguard.cloud.plugins.module_utils._errors import IpguardError, fail_kwargs
 
 
 def main():

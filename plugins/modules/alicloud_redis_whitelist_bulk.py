@@ -19,13 +19,13 @@ description:
 author:
   - ipguard.cloud maintainers (@ipguard)
 extends_documentation_fragment:
-  - ipguard.cloud.alicloud
-  - ipguard.cloud.alicloud_redis
-  - ipguard.cloud.alicloud_redis.whitelist_group
-  - ipguard.cloud.bulk
-  - ipguard.cloud.connection
-  - ipguard.cloud.attributes
-  - ipguard.cloud.attributes.alicloud_group
+  - ipguard.cloud._alicloud
+  - ipguard.cloud._alicloud_redis
+  - ipguard.cloud._alicloud_redis.whitelist_group
+  - ipguard.cloud._bulk
+  - ipguard.cloud._connection
+  - ipguard.cloud._attributes
+  - ipguard.cloud._attributes.alicloud_group
 seealso:
   - module: ipguard.cloud.alicloud_redis_whitelist
 '''
@@ -142,14 +142,14 @@ summary:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.ipguard.cloud.plugins.module_utils.alicloud import (
+from ansible_collections.ipguard.cloud.plugins.module_utils._alicloud import (
     REDIS, alicloud_argument_spec, alicloud_client, check_region, check_role_arn, resolve_credentials)
-from ansible_collections.ipguard.cloud.plugins.module_utils.alicloud_redis import (
+from ansible_collections.ipguard.cloud.plugins.module_utils._alicloud_redis import (
     DESCRIBE_INSTANCES_MAX_IDS, apply_whitelist, check_instance_id, find_group, normal_instance_ids, plan_whitelist, read_whitelist,
     validate_group_request, whitelist_group_spec)
-from ansible_collections.ipguard.cloud.plugins.module_utils.bulk import (
+from ansible_collections.ipguard.cloud.plugins.module_utils._bulk import (
     BulkWhitelist, bulk_argument_spec, check_concurrency, first_region, parse_targets, ready_instance_ids, share_for_bulk)
-from ansible_collections.ipguard.cloud.plugins.module_utils.errors import IpguardError, fail_kwargs
+from ansible_collections.ipguard.cloud.plugins.module_utils._errors import IpguardError, fail_kwargs
 
 
 class RedisWhitelists:

@@ -14,10 +14,10 @@ description:
 author:
   - ipguard.cloud maintainers (@ipguard)
 extends_documentation_fragment:
-  - ipguard.cloud.alicloud
-  - ipguard.cloud.connection
-  - ipguard.cloud.attributes.info_module
-  - ipguard.cloud.attributes.alicloud_group
+  - ipguard.cloud._alicloud
+  - ipguard.cloud._connection
+  - ipguard.cloud._attributes.info_module
+  - ipguard.cloud._attributes.alicloud_group
 options:
   instance_id:
     description:
@@ -87,9 +87,9 @@ groups:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.ipguard.cloud.plugins.module_utils.alicloud import REDIS, alicloud_argument_spec, alicloud_client
-from ansible_collections.ipguard.cloud.plugins.module_utils.alicloud_redis import check_instance_id, read_whitelist
-from ansible_collections.ipguard.cloud.plugins.module_utils.errors import IpguardError, fail_kwargs
+from ansible_collections.ipguard.cloud.plugins.module_utils._alicloud import REDIS, alicloud_argument_spec, alicloud_client
+from ansible_collections.ipguard.cloud.plugins.module_utils._alicloud_redis import check_instance_id, read_whitelist
+from ansible_collections.ipguard.cloud.plugins.module_utils._errors import IpguardError, fail_kwargs
 
 
 def main():

@@ -19,11 +19,11 @@ description:
   - Entries are compared as sets after normalising, so V(10.0.0.1) and V(10.0.0.1/32) are the same entry.
 author: ipguard.cloud maintainers (@ipguard)
 extends_documentation_fragment:
-  - ipguard.cloud.huaweicloud
-  - ipguard.cloud.huaweicloud_dcs.whitelist_group
-  - ipguard.cloud.connection
-  - ipguard.cloud.attributes
-  - ipguard.cloud.attributes.huaweicloud_group
+  - ipguard.cloud._huaweicloud
+  - ipguard.cloud._huaweicloud_dcs.whitelist_group
+  - ipguard.cloud._connection
+  - ipguard.cloud._attributes
+  - ipguard.cloud._attributes.huaweicloud_group
 options:
   instance_id:
     description:
@@ -163,9 +163,9 @@ diff:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.ipguard.cloud.plugins.module_utils.errors import IpguardError, fail_kwargs
-from ansible_collections.ipguard.cloud.plugins.module_utils.huaweicloud import DCS, huaweicloud_argument_spec, huaweicloud_client
-from ansible_collections.ipguard.cloud.plugins.module_utils.huaweicloud_dcs import (
+from ansible_collections.ipguard.cloud.plugins.module_utils._errors import IpguardError, fail_kwargs
+from ansible_collections.ipguard.cloud.plugins.module_utils._huaweicloud import DCS, huaweicloud_argument_spec, huaweicloud_client
+from ansible_collections.ipguard.cloud.plugins.module_utils._huaweicloud_dcs import (
     AppliedChange, apply_whitelist, group_result, plan_whitelist, read_whitelist, validate_request, whitelist_group_spec)
 
 

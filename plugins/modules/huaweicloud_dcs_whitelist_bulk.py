@@ -16,12 +16,12 @@ description:
 author:
   - ipguard.cloud maintainers (@ipguard)
 extends_documentation_fragment:
-  - ipguard.cloud.huaweicloud
-  - ipguard.cloud.huaweicloud_dcs.whitelist_group
-  - ipguard.cloud.bulk
-  - ipguard.cloud.connection
-  - ipguard.cloud.attributes
-  - ipguard.cloud.attributes.huaweicloud_group
+  - ipguard.cloud._huaweicloud
+  - ipguard.cloud._huaweicloud_dcs.whitelist_group
+  - ipguard.cloud._bulk
+  - ipguard.cloud._connection
+  - ipguard.cloud._attributes
+  - ipguard.cloud._attributes.huaweicloud_group
 seealso:
   - module: ipguard.cloud.huaweicloud_dcs_whitelist
 '''
@@ -132,12 +132,12 @@ summary:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.ipguard.cloud.plugins.module_utils.bulk import (
+from ansible_collections.ipguard.cloud.plugins.module_utils._bulk import (
     BulkWhitelist, bulk_argument_spec, check_concurrency, first_region, parse_targets, ready_instance_ids, share_for_bulk)
-from ansible_collections.ipguard.cloud.plugins.module_utils.errors import IpguardError, fail_kwargs
-from ansible_collections.ipguard.cloud.plugins.module_utils.huaweicloud import (
+from ansible_collections.ipguard.cloud.plugins.module_utils._errors import IpguardError, fail_kwargs
+from ansible_collections.ipguard.cloud.plugins.module_utils._huaweicloud import (
     DCS, check_project_id, check_region, huaweicloud_argument_spec, huaweicloud_client)
-from ansible_collections.ipguard.cloud.plugins.module_utils.huaweicloud_dcs import (
+from ansible_collections.ipguard.cloud.plugins.module_utils._huaweicloud_dcs import (
     apply_whitelist, check_instance_id, group_result, plan_whitelist, read_whitelist, running_instance_ids, validate_group_request,
     whitelist_group_spec)
 

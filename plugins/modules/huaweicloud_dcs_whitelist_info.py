@@ -15,10 +15,10 @@ description:
     module fail with a message saying so, never return an empty list that would read as "no whitelist".
 author: ipguard.cloud maintainers (@ipguard)
 extends_documentation_fragment:
-  - ipguard.cloud.huaweicloud
-  - ipguard.cloud.connection
-  - ipguard.cloud.attributes.info_module
-  - ipguard.cloud.attributes.huaweicloud_group
+  - ipguard.cloud._huaweicloud
+  - ipguard.cloud._connection
+  - ipguard.cloud._attributes.info_module
+  - ipguard.cloud._attributes.huaweicloud_group
 options:
   instance_id:
     description:
@@ -83,9 +83,9 @@ ip_limit:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.ipguard.cloud.plugins.module_utils.errors import IpguardError, fail_kwargs
-from ansible_collections.ipguard.cloud.plugins.module_utils.huaweicloud import DCS, huaweicloud_argument_spec, huaweicloud_client
-from ansible_collections.ipguard.cloud.plugins.module_utils.huaweicloud_dcs import DcsWhitelistApi
+from ansible_collections.ipguard.cloud.plugins.module_utils._errors import IpguardError, fail_kwargs
+from ansible_collections.ipguard.cloud.plugins.module_utils._huaweicloud import DCS, huaweicloud_argument_spec, huaweicloud_client
+from ansible_collections.ipguard.cloud.plugins.module_utils._huaweicloud_dcs import DcsWhitelistApi
 
 
 def main():

@@ -25,7 +25,7 @@ REDIS = 'r-mock0000000000001'
 DCS = '5560df16-cebf-4473-95c4-d1b573c16e79'
 OFFICE = ['198.51.100.0/25', '203.0.113.0/24']
 
-# The variables the modules read (plugins/module_utils/alicloud.py ALICLOUD_ENV and the
+# The variables the modules read (plugins/module_utils/_alicloud.py ALICLOUD_ENV and the
 # env_fallback names of huaweicloud_argument_spec()).
 MODULE_ENV = {
     'ipguard_alicloud.yml': {'ALIBABA_CLOUD_ACCESS_KEY_ID', 'ALIBABA_CLOUD_ACCESS_KEY_SECRET', 'ALIBABA_CLOUD_SECURITY_TOKEN', 'ALIBABA_CLOUD_REGION_ID',

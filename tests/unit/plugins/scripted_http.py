@@ -36,7 +36,7 @@ except ImportError:  # ansible-core 2.16 - 2.18: module args are the serialized 
         finally:
             ansible_basic._ANSIBLE_ARGS = saved
 
-from ansible_collections.ipguard.cloud.plugins.module_utils import transport
+from ansible_collections.ipguard.cloud.plugins.module_utils import _transport as transport
 
 RecordedRequest = namedtuple('RecordedRequest', ['method', 'url', 'path', 'query', 'headers', 'body', 'json'])
 

@@ -10,10 +10,10 @@ import pytest
 import requests
 from alibabacloud_tea_openapi.utils import Utils as TeaUtils
 
-from ansible_collections.ipguard.cloud.plugins.module_utils import alicloud
-from ansible_collections.ipguard.cloud.plugins.module_utils import errors
-from ansible_collections.ipguard.cloud.plugins.module_utils.retries import RetryPolicy
-from ansible_collections.ipguard.cloud.plugins.module_utils.transport import HttpClient, parse_endpoint
+from ansible_collections.ipguard.cloud.plugins.module_utils import _alicloud as alicloud
+from ansible_collections.ipguard.cloud.plugins.module_utils import _errors as errors
+from ansible_collections.ipguard.cloud.plugins.module_utils._retries import RetryPolicy
+from ansible_collections.ipguard.cloud.plugins.module_utils._transport import HttpClient, parse_endpoint
 from ansible_collections.ipguard.cloud.tests.unit.plugins.scripted_http import ScriptedSession, reply
 
 AK, SECRET, TOKEN = 'LTAI5tExampleKeyId', 'Example/Secret+Value=', 'STS.ExampleToken'

@@ -9,11 +9,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.ipguard.cloud.plugins.module_utils import alicloud_apigateway as gw
-from ansible_collections.ipguard.cloud.plugins.module_utils import errors
-from ansible_collections.ipguard.cloud.plugins.module_utils.errors import NotFoundError, ValidationError
-from ansible_collections.ipguard.cloud.plugins.module_utils.ipsets import sorted_entries
-from ansible_collections.ipguard.cloud.plugins.module_utils.retries import RetryPolicy
+from ansible_collections.ipguard.cloud.plugins.module_utils import _alicloud_apigateway as gw
+from ansible_collections.ipguard.cloud.plugins.module_utils import _errors as errors
+from ansible_collections.ipguard.cloud.plugins.module_utils._errors import NotFoundError, ValidationError
+from ansible_collections.ipguard.cloud.plugins.module_utils._ipsets import sorted_entries
+from ansible_collections.ipguard.cloud.plugins.module_utils._retries import RetryPolicy
 
 Item = gw.PolicyItem
 

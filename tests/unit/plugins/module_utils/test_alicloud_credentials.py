@@ -13,10 +13,10 @@ import threading
 import pytest
 import requests
 
-from ansible_collections.ipguard.cloud.plugins.module_utils import alicloud
-from ansible_collections.ipguard.cloud.plugins.module_utils import errors
-from ansible_collections.ipguard.cloud.plugins.module_utils.retries import RetryPolicy
-from ansible_collections.ipguard.cloud.plugins.module_utils.transport import HttpClient, parse_endpoint
+from ansible_collections.ipguard.cloud.plugins.module_utils import _alicloud as alicloud
+from ansible_collections.ipguard.cloud.plugins.module_utils import _errors as errors
+from ansible_collections.ipguard.cloud.plugins.module_utils._retries import RetryPolicy
+from ansible_collections.ipguard.cloud.plugins.module_utils._transport import HttpClient, parse_endpoint
 from ansible_collections.ipguard.cloud.tests.unit.plugins.scripted_http import ScriptedSession, reply
 
 AK, SECRET = 'LTAI5tBaseKeyId', 'Base/Secret+Value='
@@ -94,7 +94,7 @@ class FakeCloud:
 
 def install(monkeypatch, cloud):
     session = ScriptedSession(cloud)
-    monkeypatch.setattr('ansible_collections.ipguard.cloud.plugins.module_utils.transport.requests.Session', lambda: session)
+    monkeypatch.setattr('ansible_collections.ipguard.cloud.plugins.module_utils._transport.requests.Session', lambda: session)
     monkeypatch.setattr('time.sleep', lambda seconds: None)
     return session
 

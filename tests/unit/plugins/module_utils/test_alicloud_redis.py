@@ -7,9 +7,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.ipguard.cloud.plugins.module_utils import alicloud_redis as redis
-from ansible_collections.ipguard.cloud.plugins.module_utils.errors import NotFoundError, ValidationError
-from ansible_collections.ipguard.cloud.plugins.module_utils.ipsets import sorted_entries
+from ansible_collections.ipguard.cloud.plugins.module_utils import _alicloud_redis as redis
+from ansible_collections.ipguard.cloud.plugins.module_utils._errors import NotFoundError, ValidationError
+from ansible_collections.ipguard.cloud.plugins.module_utils._ipsets import sorted_entries
 
 
 def request(desired=None, state='present', purge=False, hidden=None, allow_open=False, group_name='office'):

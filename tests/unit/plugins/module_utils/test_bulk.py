@@ -11,14 +11,16 @@ from collections import namedtuple
 
 import pytest
 
-from ansible_collections.ipguard.cloud.plugins.module_utils import alicloud, alicloud_redis, bulk, huaweicloud, huaweicloud_dcs
-from ansible_collections.ipguard.cloud.plugins.module_utils.bulk import (
+from ansible_collections.ipguard.cloud.plugins.module_utils import (
+    _alicloud as alicloud, _alicloud_redis as alicloud_redis, _bulk as bulk, _huaweicloud as huaweicloud,
+    _huaweicloud_dcs as huaweicloud_dcs)
+from ansible_collections.ipguard.cloud.plugins.module_utils._bulk import (
     BulkWhitelist, RequestSlots, Target, check_concurrency, describe_failures, parse_targets, ready_instance_ids, run_concurrently,
     share_for_bulk)
-from ansible_collections.ipguard.cloud.plugins.module_utils.errors import (
+from ansible_collections.ipguard.cloud.plugins.module_utils._errors import (
     ApiError, ChangeUndoneError, InstanceBusyError, ThrottledError, TransportError, ValidationError)
-from ansible_collections.ipguard.cloud.plugins.module_utils.retries import RetryPolicy, SharedPause
-from ansible_collections.ipguard.cloud.plugins.module_utils.transport import HttpClient, ThreadLocalSessions
+from ansible_collections.ipguard.cloud.plugins.module_utils._retries import RetryPolicy, SharedPause
+from ansible_collections.ipguard.cloud.plugins.module_utils._transport import HttpClient, ThreadLocalSessions
 
 # Long enough never to be hit by a healthy test; only a broken one waits it out.
 DEADLOCK = 10.0

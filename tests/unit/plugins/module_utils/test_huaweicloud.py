@@ -12,10 +12,10 @@ import requests
 from huaweicloudsdkcore.sdk_request import SdkRequest
 from huaweicloudsdkcore.signer.signer import Signer
 
-from ansible_collections.ipguard.cloud.plugins.module_utils import errors
-from ansible_collections.ipguard.cloud.plugins.module_utils import huaweicloud
-from ansible_collections.ipguard.cloud.plugins.module_utils.retries import RetryPolicy
-from ansible_collections.ipguard.cloud.plugins.module_utils.transport import HttpClient, parse_endpoint
+from ansible_collections.ipguard.cloud.plugins.module_utils import _errors as errors
+from ansible_collections.ipguard.cloud.plugins.module_utils import _huaweicloud as huaweicloud
+from ansible_collections.ipguard.cloud.plugins.module_utils._retries import RetryPolicy
+from ansible_collections.ipguard.cloud.plugins.module_utils._transport import HttpClient, parse_endpoint
 from ansible_collections.ipguard.cloud.tests.unit.plugins.scripted_http import ScriptedSession, reply
 
 AK, SK, TOKEN, PROJECT = 'HWEXAMPLEAK', 'Example+Secret/Key=', 'example-security-token', '0123456789abcdef0123456789abcdef'

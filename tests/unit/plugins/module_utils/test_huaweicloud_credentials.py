@@ -9,8 +9,8 @@ security tokens given the HUAWEICLOUD_SDK_* way."""
 import pytest
 import requests
 
-from ansible_collections.ipguard.cloud.plugins.module_utils import errors
-from ansible_collections.ipguard.cloud.plugins.module_utils import huaweicloud
+from ansible_collections.ipguard.cloud.plugins.module_utils import _errors as errors
+from ansible_collections.ipguard.cloud.plugins.module_utils import _huaweicloud as huaweicloud
 from ansible_collections.ipguard.cloud.tests.unit.plugins.scripted_http import ScriptedSession, reply
 
 PROJECT = '0123456789abcdef0123456789abcdef'
@@ -48,7 +48,7 @@ def metadata(token_status=200, read=None):
 
 def install(monkeypatch, handler):
     session = ScriptedSession(handler)
-    monkeypatch.setattr('ansible_collections.ipguard.cloud.plugins.module_utils.transport.requests.Session', lambda: session)
+    monkeypatch.setattr('ansible_collections.ipguard.cloud.plugins.module_utils._transport.requests.Session', lambda: session)
     monkeypatch.setattr('time.sleep', lambda seconds: None)
     return session
 

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.ipguard.cloud.plugins.module_utils import huaweicloud_dcs as dcs
-from ansible_collections.ipguard.cloud.plugins.module_utils.errors import ApiError, ChangeUndoneError, ValidationError
-from ansible_collections.ipguard.cloud.plugins.module_utils.ipsets import normalize_vendor_entry, sorted_entries
+from ansible_collections.ipguard.cloud.plugins.module_utils import _huaweicloud_dcs as dcs
+from ansible_collections.ipguard.cloud.plugins.module_utils._errors import ApiError, ChangeUndoneError, ValidationError
+from ansible_collections.ipguard.cloud.plugins.module_utils._ipsets import normalize_vendor_entry, sorted_entries
 
 INSTANCE = '5560df16-cebf-4473-95c4-d1b573c16e79'
 

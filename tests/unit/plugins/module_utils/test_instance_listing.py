@@ -3,15 +3,15 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""Listing instances page by page (module_utils/instance_listing.py) with stand-in clients: the filters,
+"""Listing instances page by page (module_utils/_instance_listing.py) with stand-in clients: the filters,
 the end of a listing, and answers that do not look like the SDK models say."""
 
 import pytest
 
-from ansible_collections.ipguard.cloud.plugins.module_utils import instance_listing
-from ansible_collections.ipguard.cloud.plugins.module_utils.alicloud import Credentials
-from ansible_collections.ipguard.cloud.plugins.module_utils.errors import ApiError, ValidationError
-from ansible_collections.ipguard.cloud.plugins.module_utils.instance_listing import (
+from ansible_collections.ipguard.cloud.plugins.module_utils import _instance_listing as instance_listing
+from ansible_collections.ipguard.cloud.plugins.module_utils._alicloud import Credentials
+from ansible_collections.ipguard.cloud.plugins.module_utils._errors import ApiError, ValidationError
+from ansible_collections.ipguard.cloud.plugins.module_utils._instance_listing import (
     check_filters, list_dcs_instances, list_redis_instances, matches)
 
 

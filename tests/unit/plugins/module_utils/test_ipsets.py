@@ -5,8 +5,8 @@
 
 import pytest
 
-from ansible_collections.ipguard.cloud.plugins.module_utils import ipsets
-from ansible_collections.ipguard.cloud.plugins.module_utils.errors import ValidationError
+from ansible_collections.ipguard.cloud.plugins.module_utils import _ipsets as ipsets
+from ansible_collections.ipguard.cloud.plugins.module_utils._errors import ValidationError
 
 
 @pytest.mark.parametrize('text, expected', [

@@ -3,18 +3,18 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""The client factories called without an AnsibleModule (module_utils/options.py and the
+"""The client factories called without an AnsibleModule (module_utils/_options.py and the
 ``*_client_from_options`` factories the inventory plugins use)."""
 
 import pytest
 
 from ansible.module_utils.basic import env_fallback
 
-from ansible_collections.ipguard.cloud.plugins.module_utils import transport
-from ansible_collections.ipguard.cloud.plugins.module_utils.alicloud import REDIS, alicloud_client_from_options
-from ansible_collections.ipguard.cloud.plugins.module_utils.errors import ValidationError
-from ansible_collections.ipguard.cloud.plugins.module_utils.huaweicloud import DCS, huaweicloud_client_from_options
-from ansible_collections.ipguard.cloud.plugins.module_utils.options import OptionsCaller, module_params
+from ansible_collections.ipguard.cloud.plugins.module_utils import _transport as transport
+from ansible_collections.ipguard.cloud.plugins.module_utils._alicloud import REDIS, alicloud_client_from_options
+from ansible_collections.ipguard.cloud.plugins.module_utils._errors import ValidationError
+from ansible_collections.ipguard.cloud.plugins.module_utils._huaweicloud import DCS, huaweicloud_client_from_options
+from ansible_collections.ipguard.cloud.plugins.module_utils._options import OptionsCaller, module_params
 
 SPEC = {
     'key': {'type': 'str', 'fallback': (env_fallback, ['FIRST_KEY', 'SECOND_KEY'])},

@@ -7,8 +7,8 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.ipguard.cloud.plugins.module_utils.ipsets import sorted_entries
-from ansible_collections.ipguard.cloud.plugins.module_utils.planner import plan_group
+from ansible_collections.ipguard.cloud.plugins.module_utils._ipsets import sorted_entries
+from ansible_collections.ipguard.cloud.plugins.module_utils._planner import plan_group
 
 A, B, C, D = '10.0.0.1', '10.0.0.2', '192.168.0.0/24', '172.16.0.0/12'
 

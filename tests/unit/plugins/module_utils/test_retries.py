@@ -5,8 +5,8 @@
 
 import pytest
 
-from ansible_collections.ipguard.cloud.plugins.module_utils import errors
-from ansible_collections.ipguard.cloud.plugins.module_utils.retries import RetryPolicy, wait_until
+from ansible_collections.ipguard.cloud.plugins.module_utils import _errors as errors
+from ansible_collections.ipguard.cloud.plugins.module_utils._retries import RetryPolicy, wait_until
 
 
 class Script:

@@ -17,7 +17,7 @@ from huaweicloudsdkcore.signer.signer import Signer as HuaweiSigner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.ipguard.cloud.plugins.module_utils.signing import (
+from ansible_collections.ipguard.cloud.plugins.module_utils._signing import (
     acs3_canonical_request,
     acs3_sign,
     acs3_signature,

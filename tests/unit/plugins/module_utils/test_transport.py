@@ -13,9 +13,9 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 import requests
 
-from ansible_collections.ipguard.cloud.plugins.module_utils import transport
-from ansible_collections.ipguard.cloud.plugins.module_utils.errors import PermanentTransportError, TransportError, ValidationError
-from ansible_collections.ipguard.cloud.plugins.module_utils.retries import RetryPolicy
+from ansible_collections.ipguard.cloud.plugins.module_utils import _transport as transport
+from ansible_collections.ipguard.cloud.plugins.module_utils._errors import PermanentTransportError, TransportError, ValidationError
+from ansible_collections.ipguard.cloud.plugins.module_utils._retries import RetryPolicy
 from ansible_collections.ipguard.cloud.tests.unit.plugins.scripted_http import ScriptedSession, reply
 
 

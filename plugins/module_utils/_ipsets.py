@@ -13,7 +13,7 @@ import ipaddress
 import re
 from collections import namedtuple
 
-from ansible_collections.ipguard.cloud.plugins.module_utils.errors import ValidationError
+from ansible_collections.ipguard.cloud.plugins.module_utils._errors import ValidationError
 
 WHOLE_IPV4_SPACE = ipaddress.IPv4Network('0.0.0.0/0')
 

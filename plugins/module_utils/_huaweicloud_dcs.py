@@ -17,13 +17,13 @@ import time
 from collections import namedtuple
 from urllib.parse import quote
 
-from ansible_collections.ipguard.cloud.plugins.module_utils.errors import (
+from ansible_collections.ipguard.cloud.plugins.module_utils._errors import (
     ApiError, ChangeUndoneError, ConflictError, IpguardError, ValidationError, WaitTimeoutError)
-from ansible_collections.ipguard.cloud.plugins.module_utils.instance_listing import list_dcs_instances
-from ansible_collections.ipguard.cloud.plugins.module_utils.ipsets import (
+from ansible_collections.ipguard.cloud.plugins.module_utils._instance_listing import list_dcs_instances
+from ansible_collections.ipguard.cloud.plugins.module_utils._ipsets import (
     HUAWEICLOUD_DCS, check_group_name, check_zero_address, normalize_ips, normalize_vendor_entry, sorted_entries)
-from ansible_collections.ipguard.cloud.plugins.module_utils.planner import plan_group
-from ansible_collections.ipguard.cloud.plugins.module_utils.retries import check_purge_with_state, check_wait_timeout, wait_until
+from ansible_collections.ipguard.cloud.plugins.module_utils._planner import plan_group
+from ansible_collections.ipguard.cloud.plugins.module_utils._retries import check_purge_with_state, check_wait_timeout, wait_until
 
 INSTANCE_ID_PATTERN = re.compile(r'[A-Za-z0-9_-]{1,64}')
 

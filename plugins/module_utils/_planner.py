@@ -13,7 +13,7 @@ results from the same plan, so what is reported is what is done.
 
 from collections import namedtuple
 
-from ansible_collections.ipguard.cloud.plugins.module_utils.ipsets import sorted_entries
+from ansible_collections.ipguard.cloud.plugins.module_utils._ipsets import sorted_entries
 
 
 class GroupPlan(namedtuple('GroupPlan', ['name', 'before', 'after', 'to_add', 'to_remove', 'purge'])):

@@ -24,9 +24,9 @@ import time
 from collections import namedtuple
 from concurrent.futures import ThreadPoolExecutor
 
-from ansible_collections.ipguard.cloud.plugins.module_utils.errors import IpguardError, ValidationError, fail_kwargs
-from ansible_collections.ipguard.cloud.plugins.module_utils.retries import SharedPause
-from ansible_collections.ipguard.cloud.plugins.module_utils.transport import ThreadLocalSessions
+from ansible_collections.ipguard.cloud.plugins.module_utils._errors import IpguardError, ValidationError, fail_kwargs
+from ansible_collections.ipguard.cloud.plugins.module_utils._retries import SharedPause
+from ansible_collections.ipguard.cloud.plugins.module_utils._transport import ThreadLocalSessions
 
 MAX_CONCURRENCY = 64
 # Workers beyond the request slots sleep through waits (an instance to accept changes, a DCS

@@ -12,11 +12,11 @@ API wrappers, input validation and the pure planning and read-back checks shared
 import re
 from collections import namedtuple
 
-from ansible_collections.ipguard.cloud.plugins.module_utils.errors import ChangeUndoneError, ConflictError, NotFoundError, ValidationError
-from ansible_collections.ipguard.cloud.plugins.module_utils.ipsets import (
+from ansible_collections.ipguard.cloud.plugins.module_utils._errors import ChangeUndoneError, ConflictError, NotFoundError, ValidationError
+from ansible_collections.ipguard.cloud.plugins.module_utils._ipsets import (
     ALICLOUD_REDIS, check_group_name, check_group_size, normalize_ips, sorted_entries, split_vendor_list, world_open_entries)
-from ansible_collections.ipguard.cloud.plugins.module_utils.planner import plan_group
-from ansible_collections.ipguard.cloud.plugins.module_utils.retries import check_purge_with_state, check_wait_timeout, wait_until
+from ansible_collections.ipguard.cloud.plugins.module_utils._planner import plan_group
+from ansible_collections.ipguard.cloud.plugins.module_utils._retries import check_purge_with_state, check_wait_timeout, wait_until
 
 HIDDEN = 'hidden'
 NORMAL = 'Normal'

@@ -9,7 +9,7 @@ import random
 import threading
 import time
 
-from ansible_collections.ipguard.cloud.plugins.module_utils.errors import (
+from ansible_collections.ipguard.cloud.plugins.module_utils._errors import (
     InstanceBusyError, IpguardError, ThrottledError, ValidationError, WaitTimeoutError)
 
 

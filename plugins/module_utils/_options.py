@@ -13,7 +13,7 @@ use (credential sources and their order, endpoints, signing, retries), and follo
 
 import os
 
-from ansible_collections.ipguard.cloud.plugins.module_utils.errors import ValidationError
+from ansible_collections.ipguard.cloud.plugins.module_utils._errors import ValidationError
 
 
 def module_params(argument_spec, options, environ=None):

@@ -15,7 +15,7 @@ Every listed instance becomes a record: ``instance_id``, ``region``, ``instance_
 ``tags`` (a dict), plus ``project_id`` for DCS. Records hold nothing secret: they may be cached.
 """
 
-from ansible_collections.ipguard.cloud.plugins.module_utils.errors import ApiError, ValidationError
+from ansible_collections.ipguard.cloud.plugins.module_utils._errors import ApiError, ValidationError
 
 # DescribeInstances: "PageSize: maximum value 50, default 30"; PageNumber starts at 1; at most
 # 5 Tag pairs per request, and RegionId is required with them.

@@ -7,7 +7,7 @@
 and turning instance records into hosts, host variables and groups.
 
 A plugin says which cloud it lists (``TARGET``), which regions a source names (``region_sources``)
-and how to list one of them (``list_region``); the listing itself is module_utils/instance_listing.py,
+and how to list one of them (``list_region``); the listing itself is module_utils/_instance_listing.py,
 on the same client layer as the modules.
 """
 
@@ -17,10 +17,10 @@ import json
 from ansible.errors import AnsibleError, AnsibleParserError
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 
-from ansible_collections.ipguard.cloud.plugins.module_utils.errors import IpguardError, redact
-from ansible_collections.ipguard.cloud.plugins.module_utils.instance_listing import check_filters
+from ansible_collections.ipguard.cloud.plugins.module_utils._errors import IpguardError, redact
+from ansible_collections.ipguard.cloud.plugins.module_utils._instance_listing import check_filters
 
-# The keys of an instance record (module_utils/instance_listing.py); a cached record lacking one is stale.
+# The keys of an instance record (module_utils/_instance_listing.py); a cached record lacking one is stale.
 RECORD_KEYS = ('instance_id', 'region', 'instance_name', 'status', 'tags')
 
 
@@ -58,7 +58,7 @@ class IpguardInventory(BaseInventoryPlugin, Constructable, Cacheable):
         raise NotImplementedError
 
     def list_region(self, source, statuses, tags):
-        """The instance records of one region (module_utils/instance_listing.py)."""
+        """The instance records of one region (module_utils/_instance_listing.py)."""
         raise NotImplementedError
 
     def identity(self, sources):

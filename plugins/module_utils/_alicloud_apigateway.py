@@ -14,8 +14,8 @@ entries. Entries are canonical (see ``ipsets``) and each item's entries are kept
 import re
 from collections import namedtuple
 
-from ansible_collections.ipguard.cloud.plugins.module_utils.errors import NotFoundError, ValidationError
-from ansible_collections.ipguard.cloud.plugins.module_utils.ipsets import (
+from ansible_collections.ipguard.cloud.plugins.module_utils._errors import NotFoundError, ValidationError
+from ansible_collections.ipguard.cloud.plugins.module_utils._ipsets import (
     APIGATEWAY_CONTROL_NAME, APIGATEWAY_CONTROL_NAME_RULE, APIGATEWAY_MAX_CIDRS_PER_ITEM, APIGATEWAY_MAX_ITEMS,
     normalize_ips, split_vendor_list, world_open_entries)
 

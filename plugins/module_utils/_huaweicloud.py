@@ -12,13 +12,13 @@ from collections import namedtuple
 
 from ansible.module_utils.basic import env_fallback
 
-from ansible_collections.ipguard.cloud.plugins.module_utils.errors import (
+from ansible_collections.ipguard.cloud.plugins.module_utils._errors import (
     ApiError, AuthError, InstanceBusyError, InvalidParameterError, NotFoundError, ServerError,
     ThrottledError, TransportError, ValidationError, redact)
-from ansible_collections.ipguard.cloud.plugins.module_utils.options import OptionsCaller
-from ansible_collections.ipguard.cloud.plugins.module_utils.retries import RetryPolicy
-from ansible_collections.ipguard.cloud.plugins.module_utils.signing import encode_query, huawei_sign
-from ansible_collections.ipguard.cloud.plugins.module_utils.transport import (
+from ansible_collections.ipguard.cloud.plugins.module_utils._options import OptionsCaller
+from ansible_collections.ipguard.cloud.plugins.module_utils._retries import RetryPolicy
+from ansible_collections.ipguard.cloud.plugins.module_utils._signing import encode_query, huawei_sign
+from ansible_collections.ipguard.cloud.plugins.module_utils._transport import (
     HttpClient, SignedApiClient, check_retries, cleartext_warning, connection_argument_spec, parse_endpoint, require_requests,
     retry_after_seconds)
 

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from ansible.module_utils.basic import missing_required_lib
 
-from ansible_collections.ipguard.cloud.plugins.module_utils.errors import (
+from ansible_collections.ipguard.cloud.plugins.module_utils._errors import (
     IpguardError, PermanentTransportError, ServerError, TransportError, ValidationError)
 
 try:
