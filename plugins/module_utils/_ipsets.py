@@ -9,6 +9,7 @@ Every whitelist module compares entries as sets of canonical strings: an address
 without a prefix (``10.0.0.1``, never ``10.0.0.1/32``) and a network as ``address/prefix``.
 """
 
+import functools
 import ipaddress
 import re
 from collections import namedtuple
@@ -47,6 +48,8 @@ def canonical(network):
     return str(network)
 
 
+# Bulk runs sort and normalise the same few entries on every instance: parse each text once.
+@functools.lru_cache(maxsize=4096)
 def _sort_key(entry):
     try:
         network = ipaddress.IPv4Network(entry)
@@ -80,6 +83,7 @@ def normalize_ips(values, option='ips'):
     return sorted_entries(canonical_entries)
 
 
+@functools.lru_cache(maxsize=4096)
 def normalize_vendor_entry(text):
     """Canonical form of an entry read back from a vendor API.
 

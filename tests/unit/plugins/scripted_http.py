@@ -69,7 +69,7 @@ class ScriptedSession:
         self.handler = handler
         self.requests = []
 
-    def request(self, method, url, headers=None, data=None, timeout=None, verify=None, allow_redirects=None):
+    def request(self, method, url, headers=None, data=None, timeout=None, verify=None, proxies=None, allow_redirects=None):
         assert timeout, 'every request must carry a timeout'
         parts = urlsplit(url)
         body = data or b''

@@ -183,6 +183,7 @@ def test_ca_bundle_cannot_be_combined_with_validate_certs_false(tls_files):
                                   'the bundle or, for a test server only, not at all' % tls_files['ca'])
 
 
+@pytest.mark.usefixtures('clean_ca_environment')
 def test_ca_bundle_is_passed_as_verify(tls_files):
     session = ScriptedSession(lambda request: reply(200, {}))
     seen = []
@@ -203,7 +204,7 @@ def test_without_ca_bundle_the_requests_environment_variables_apply(monkeypatch,
     session = requests.Session()
 
     def effective_verify(client):
-        return session.merge_environment_settings('https://h.example/', {}, None, client.verify, None)['verify']
+        return client.environment_settings('https://h.example/?Action=X')['verify']
 
     monkeypatch.delenv('REQUESTS_CA_BUNDLE', raising=False)
     monkeypatch.delenv('CURL_CA_BUNDLE', raising=False)
@@ -519,6 +520,60 @@ def test_real_session_against_a_local_server():
     finally:
         server.shutdown()
         server.server_close()
+
+
+class ProxyHandler(BaseHTTPRequestHandler):
+    """A forward proxy that answers itself: the body names the request line and the Authorization header it got."""
+
+    def do_GET(self):  # pylint: disable=invalid-name
+        payload = ('%s|%s' % (self.path, self.headers.get('Authorization'))).encode()
+        self.send_response(200)
+        self.send_header('Content-Length', str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, *args):  # pylint: disable=arguments-differ
+        pass
+
+
+@pytest.fixture
+def forward_proxy(monkeypatch):
+    for name in ('http_proxy', 'HTTP_PROXY', 'https_proxy', 'HTTPS_PROXY', 'all_proxy', 'ALL_PROXY', 'no_proxy', 'NO_PROXY'):
+        monkeypatch.delenv(name, raising=False)
+    server = HTTPServer(('127.0.0.1', 0), ProxyHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield 'http://127.0.0.1:%d' % server.server_port
+    server.shutdown()
+    server.server_close()
+
+
+def test_the_proxy_variables_are_read_once_per_endpoint_and_applied(monkeypatch, forward_proxy):
+    monkeypatch.setenv('http_proxy', forward_proxy)
+    monkeypatch.setenv('no_proxy', 'direct.example')
+    client = transport.HttpClient(timeout=5)
+    assert client.session.trust_env is False
+    assert client.environment_settings('http://api.example/?Action=A')['proxies'].get('http') == forward_proxy
+    assert client.environment_settings('http://direct.example:8080/')['proxies'] == {}
+    response = client.send('GET', 'http://api.example/?Action=A')
+    assert (response.status, response.body) == (200, b'http://api.example/?Action=A|None')
+    # Settled for this endpoint for the rest of the run: the environment is not scanned on every call.
+    monkeypatch.setenv('http_proxy', 'http://[::1')
+    assert client.send('GET', 'http://api.example/?Action=B').body == b'http://api.example/?Action=B|None'
+
+
+def test_a_netrc_entry_is_never_sent(monkeypatch, forward_proxy, tmp_path):
+    netrc = tmp_path / 'netrc'
+    netrc.write_text('machine api.example login someone password s3cret\n', encoding='utf-8')
+    netrc.chmod(0o600)
+    monkeypatch.setenv('NETRC', str(netrc))
+    monkeypatch.setenv('http_proxy', forward_proxy)
+    for client in (transport.HttpClient(timeout=5), transport.HttpClient(timeout=5, session=transport.ThreadLocalSessions())):
+        assert client.send('GET', 'http://api.example/').body == b'http://api.example/|None'
+    # What requests does with a Session that trusts the environment, for contrast.
+    with requests.Session() as trusting:
+        answer = trusting.get('http://api.example/', timeout=5)
+    assert answer.content.startswith(b'http://api.example/|Basic ')
 
 
 def test_real_session_connection_refused():
