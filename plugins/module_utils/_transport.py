@@ -213,8 +213,8 @@ class HttpClient:
         self.validate_certs = validate_certs
         self.ca_bundle = check_ca_bundle(ca_bundle, validate_certs)
         # requests' ``verify``: the bundle's path when set; else True, with which requests takes the
-        # CA bundle named by REQUESTS_CA_BUNDLE or CURL_CA_BUNDLE when set (Session.request passes
-        # it through Session.merge_environment_settings), and its own (certifi) bundle otherwise.
+        # CA bundle named by REQUESTS_CA_BUNDLE or CURL_CA_BUNDLE when set (environment_settings
+        # resolves it with Session.merge_environment_settings), and its own (certifi) bundle otherwise.
         self.verify = ca_bundle if ca_bundle is not None else bool(validate_certs)
         self.session = session if session is not None else new_session()
         self._environment = {}
@@ -230,6 +230,7 @@ class HttpClient:
         key = (parts.scheme, parts.netloc)
         settings = self._environment.get(key)
         if settings is None:
+            # requests.sessions.Session, not requests.Session: unit tests replace the latter with a scripted stand-in.
             with requests.sessions.Session() as probe:
                 merged = probe.merge_environment_settings('%s://%s/' % key, {}, None, self.verify, None)
             settings = self._environment[key] = {'proxies': merged['proxies'], 'verify': merged['verify']}
