@@ -28,6 +28,37 @@ options:
       - Throttling pauses every worker, so a storm slows the whole run down instead of multiplying retries.
     type: int
     default: 10
+  write_gate:
+    description:
+      - Bulk runs started at the same time (for example one of them with C(async) and C(poll=0), as the
+        P(ipguard.cloud.office_whitelist#role) role does for its two clouds) that write only when every one of them
+        planned all its instances.
+      - Each run posts whether it could plan every instance, as a file in a private directory of the temporary directory
+        of the machine the modules run on, named after O(write_gate.id). A run with something to write waits for every
+        other run's verdict first; when one of them could not plan, or did not tell within O(write_gate.timeout), it
+        writes nothing and fails with RV(refused=true) (and RV(refused_by) naming that run).
+      - A run with nothing to write (and any run in check mode) does not wait. The last run done removes the directory.
+    type: dict
+    suboptions:
+      id:
+        description:
+          - The gate's name, shared by its runs and unique to the job (for example a random string of 20 characters).
+            A gate directory that already holds this run's verdict means the id was used before, and the run writes nothing.
+        type: str
+        required: true
+      name:
+        description: This run's name in O(write_gate.runs).
+        type: str
+        required: true
+      runs:
+        description: The names of every run of the gate (1-64 letters, digits, C(-) and C(_) each), this one included.
+        type: list
+        elements: str
+        required: true
+      timeout:
+        description: How many seconds a run with something to write waits for the other runs' verdicts.
+        type: int
+        default: 600
 notes:
   - "One run, three steps: every instance is read, concurrently, and its change planned; nothing is written anywhere
     unless every instance was read and planned without error (a bad entry, a missing instance or a full whitelist on one

@@ -27,6 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from ansible_collections.ipguard.cloud.plugins.module_utils._errors import IpguardError, ValidationError, fail_kwargs
 from ansible_collections.ipguard.cloud.plugins.module_utils._retries import SharedPause
 from ansible_collections.ipguard.cloud.plugins.module_utils._transport import ThreadLocalSessions
+from ansible_collections.ipguard.cloud.plugins.module_utils._write_gate import write_gate_spec
 
 MAX_CONCURRENCY = 64
 # Workers beyond the request slots sleep through waits (an instance to accept changes, a DCS
@@ -44,6 +45,7 @@ def bulk_argument_spec():
     return dict(
         instances=dict(type='list', elements='raw', required=True),
         concurrency=dict(type='int', default=10),
+        **write_gate_spec()
     )
 
 
@@ -207,8 +209,9 @@ class BulkWhitelist:
     msg and request_ids: region, the managed group, diff...).
     """
 
-    def __init__(self, family, targets, concurrency, check_mode, diff):
+    def __init__(self, family, targets, concurrency, check_mode, diff, gate=None):
         self.family = family
+        self.gate = gate
         self.runs = [InstanceRun(target, family.client_for(target)) for target in targets]
         self.workers = MAX_WORKERS
         self.concurrency = concurrency
@@ -238,8 +241,14 @@ class BulkWhitelist:
         run_concurrently(self._read_and_plan, self.runs, min(self.workers, READ_WORKERS_PER_SLOT * self.concurrency))
         refused = [run for run in self.runs if run.failed]
         if refused:
-            return self.result('Nothing was written: %s' % describe_failures(refused, 'could not be planned'), refused_before_writing=True)
+            message = 'Nothing was written: %s' % describe_failures(refused, 'could not be planned')
+            post_refusal(self.gate, message)
+            return self.result(message, refused_before_writing=True)
         to_apply = [run for run in self.runs if self.family.changed(run.plan)]
+        stopped = self._pass_gate(writes_next=bool(to_apply) and not self.check_mode)
+        if stopped is not None:
+            run_name, reason = stopped
+            return self.result('Nothing was written: %s' % reason, refused_before_writing=True, refused_by=run_name)
         if not self.check_mode and to_apply:
             self.ready = self.family.ready_to_write(to_apply, self.workers)
             run_concurrently(self._apply, to_apply, self.workers)
@@ -249,13 +258,29 @@ class BulkWhitelist:
             return self.result('%s; %d other changed instance(s) were written' % (describe_failures(failed, 'failed'), others))
         return self.result(None)
 
+    def _pass_gate(self, writes_next):
+        """Post this run's plans to the write gate; before writing, wait for the other runs' verdicts.
+
+        None when the run may go on, else (the run that could not plan, or None; why nothing may be written)."""
+        if self.gate is None:
+            return None
+        try:
+            self.gate.post(True)
+            if writes_next:
+                return self.gate.wait_for_others()
+            self.gate.close()
+        except (OSError, ValidationError) as error:
+            # Fail closed: without the other runs' verdicts nothing is written.
+            return None, 'the write gate could not be used: %s' % error
+        return None
+
     def instance_changed(self, run):
         if run.plan is None or not self.family.changed(run.plan):
             return False
         # Another writer may have made the change while this run waited: then nothing was written.
         return self.check_mode or run.client.wrote
 
-    def result(self, failure, refused_before_writing=False):
+    def result(self, failure, refused_before_writing=False, refused_by=None):
         results = []
         summary = {'changed': [], 'unchanged': [], 'failed': []}
         for run in self.runs:
@@ -272,6 +297,8 @@ class BulkWhitelist:
             summary['failed' if run.failed else 'changed' if entry['changed'] else 'unchanged'].append(run.target.instance_id)
         outcome = {'changed': any(entry['changed'] for entry in results), 'results': results, 'summary': summary,
                    'refused': refused_before_writing}
+        if refused_by is not None:
+            outcome['refused_by'] = refused_by
         if self.diff:
             # Ansible shows a list of diffs one after the other; the headers name each instance.
             outcome['diff'] = [dict(entry['diff'], before_header=entry['instance_id'], after_header=entry['instance_id'])
@@ -280,6 +307,24 @@ class BulkWhitelist:
             outcome['msg'] = failure
             outcome['failed'] = True
         return outcome
+
+
+def post_refusal(gate, message):
+    """Tell the other runs of the write gate (if any) that this run writes nothing, so they write nothing either."""
+    if gate is None:
+        return
+    try:
+        gate.post(False, message)
+    except (OSError, ValidationError):
+        # The others then wait out write_gate.timeout and write nothing: still closed.
+        pass
+
+
+def refuse(module, gate, error):
+    """Fail the module before any write (bad options, credentials refused), telling the write gate first."""
+    kwargs = fail_kwargs(error)
+    post_refusal(gate, 'Nothing was written: %s' % kwargs['msg'])
+    module.fail_json(refused=True, **kwargs)
 
 
 def as_instance_error(error):

@@ -114,10 +114,18 @@ diff:
 refused:
   description:
     - Whether the run stopped before writing anything, because an option was invalid or an instance could not be read or
-      planned. A failed run that is not refused wrote the instances that did not fail.
+      planned (here, or in another run of O(write_gate)). A failed run that is not refused wrote the instances that did
+      not fail.
   returned: always
   type: bool
   sample: false
+refused_by:
+  description:
+    - The run of O(write_gate) whose instances could not all be planned, when that (and nothing of this run) stopped
+      this run before any write.
+  returned: when another run of the write gate could not plan
+  type: str
+  sample: huaweicloud_dcs
 summary:
   description: Instance ids by outcome.
   returned: always
@@ -148,8 +156,9 @@ from ansible_collections.ipguard.cloud.plugins.module_utils._alicloud_redis impo
     DESCRIBE_INSTANCES_MAX_IDS, apply_whitelist, check_instance_id, find_group, normal_instance_ids, plan_whitelist, read_whitelist,
     validate_group_request, whitelist_group_spec)
 from ansible_collections.ipguard.cloud.plugins.module_utils._bulk import (
-    BulkWhitelist, bulk_argument_spec, check_concurrency, first_region, parse_targets, ready_instance_ids, share_for_bulk)
-from ansible_collections.ipguard.cloud.plugins.module_utils._errors import IpguardError, fail_kwargs
+    BulkWhitelist, bulk_argument_spec, check_concurrency, first_region, parse_targets, ready_instance_ids, refuse, share_for_bulk)
+from ansible_collections.ipguard.cloud.plugins.module_utils._errors import IpguardError
+from ansible_collections.ipguard.cloud.plugins.module_utils._write_gate import open_write_gate
 
 
 class RedisWhitelists:
@@ -210,7 +219,9 @@ def main():
     argument_spec.update(whitelist_group_spec())
     argument_spec.update(bulk_argument_spec())
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    gate = None
     try:
+        gate = open_write_gate(module.params['write_gate'])
         request = validate_group_request(module.params)
         concurrency = check_concurrency(module.params['concurrency'])
         # Every instance is checked before the client exists, so a bad element fails before any call.
@@ -219,9 +230,9 @@ def main():
                                 check_role_arn=check_role_arn)
         base_client = share_for_bulk(alicloud_client(module, REDIS, region=first_region(module.params['instances'])), concurrency)
     except IpguardError as error:
-        module.fail_json(refused=True, **fail_kwargs(error))
+        refuse(module, gate, error)
     family = RedisWhitelists(base_client, request, module.params)
-    outcome = BulkWhitelist(family, targets, concurrency, module.check_mode, module._diff).execute()
+    outcome = BulkWhitelist(family, targets, concurrency, module.check_mode, module._diff, gate=gate).execute()
     for warning in family.warnings:
         module.warn(warning)
     if outcome.get('failed'):

@@ -104,10 +104,18 @@ diff:
 refused:
   description:
     - Whether the run stopped before writing anything, because an option was invalid or an instance could not be read or
-      planned. A failed run that is not refused wrote the instances that did not fail.
+      planned (here, or in another run of O(write_gate)). A failed run that is not refused wrote the instances that did
+      not fail.
   returned: always
   type: bool
   sample: false
+refused_by:
+  description:
+    - The run of O(write_gate) whose instances could not all be planned, when that (and nothing of this run) stopped
+      this run before any write.
+  returned: when another run of the write gate could not plan
+  type: str
+  sample: huaweicloud_dcs
 summary:
   description: Instance ids by outcome.
   returned: always
@@ -133,13 +141,14 @@ summary:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.ipguard.cloud.plugins.module_utils._bulk import (
-    BulkWhitelist, bulk_argument_spec, check_concurrency, first_region, parse_targets, ready_instance_ids, share_for_bulk)
-from ansible_collections.ipguard.cloud.plugins.module_utils._errors import IpguardError, fail_kwargs
+    BulkWhitelist, bulk_argument_spec, check_concurrency, first_region, parse_targets, ready_instance_ids, refuse, share_for_bulk)
+from ansible_collections.ipguard.cloud.plugins.module_utils._errors import IpguardError
 from ansible_collections.ipguard.cloud.plugins.module_utils._huaweicloud import (
     DCS, check_project_id, check_region, huaweicloud_argument_spec, huaweicloud_client)
 from ansible_collections.ipguard.cloud.plugins.module_utils._huaweicloud_dcs import (
     apply_whitelist, check_instance_id, group_result, plan_whitelist, read_whitelist, running_instance_ids, validate_group_request,
     whitelist_group_spec)
+from ansible_collections.ipguard.cloud.plugins.module_utils._write_gate import open_write_gate
 
 
 class DcsWhitelists:
@@ -197,7 +206,9 @@ def main():
     argument_spec.update(whitelist_group_spec())
     argument_spec.update(bulk_argument_spec())
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    gate = None
     try:
+        gate = open_write_gate(module.params['write_gate'])
         request = validate_group_request(module.params)
         concurrency = check_concurrency(module.params['concurrency'])
         params = module.params
@@ -207,9 +218,9 @@ def main():
         base_client = share_for_bulk(
             huaweicloud_client(module, DCS, project_id=first_project, region=first_region(params['instances'])), concurrency)
     except IpguardError as error:
-        module.fail_json(refused=True, **fail_kwargs(error))
+        refuse(module, gate, error)
     family = DcsWhitelists(base_client, request, module.params)
-    outcome = BulkWhitelist(family, targets, concurrency, module.check_mode, module._diff).execute()
+    outcome = BulkWhitelist(family, targets, concurrency, module.check_mode, module._diff, gate=gate).execute()
     for warning in family.warnings:
         module.warn(warning)
     if outcome.get('failed'):

@@ -333,6 +333,9 @@ def office_job(bench, instances, floor_base, concurrency, diff, latency_ms=LATEN
             raise RuntimeError('the rerun was meant to be a no-op but wrote %d times' % len(writes))
         minimal = MINIMAL_CALLS_CHANGE * changed + MINIMAL_CALLS_NOOP * (instances - changed)
         floor = floor_base + minimal * latency_ms / 1000.0 / (concurrency * hosts)
+        # The role runs its two clouds' bulk runs at once, each with ``concurrency`` requests in flight to its own
+        # vendor: up to twice as many in flight in all as the floor counts. The floor with those as well:
+        floor_both_clouds = floor_base + minimal * latency_ms / 1000.0 / (2 * concurrency * hosts)
         actions = {}
         for record in requests:
             key = '%s %s' % (record['cloud'], record['action'])
@@ -341,6 +344,7 @@ def office_job(bench, instances, floor_base, concurrency, diff, latency_ms=LATEN
             'instances': instances, 'phase': phase, 'changed': changed, 'calls': len(requests), 'writes': len(writes),
             'calls_per_changed': len(requests) / float(changed) if changed else None,
             'minimal_calls': minimal, 'wall': run.wall, 'floor_base': floor_base, 'floor': floor, 'ratio': run.wall / floor,
+            'floor_both_clouds': floor_both_clouds, 'ratio_both_clouds': run.wall / floor_both_clouds,
             'target_ratio': TARGET_RATIO[phase], 'actions': actions,
             'peak_rss_mib': mib(run.peak_rss), 'peak_pss_mib': mib(run.peak_pss),
             'tasks': [(record['task'].replace(ROLE_TASK_PREFIX, ''), record['status'], round(record['end'] - record['start'], 3))
@@ -355,16 +359,18 @@ def met(value, limit):
 
 def office_table(results):
     table = ['| instances | run | changed | API calls (writes) | calls per changed instance (target <= %d) '
-             '| wall s | floor s | ratio | target | met? | peak controller RSS / PSS MiB |' % TARGET_CALLS_PER_CHANGED,
-             '|---|---|---|---|---|---|---|---|---|---|---|']
+             '| wall s | floor s | ratio | target | met? | ratio to the floor at 2 x concurrency in flight '
+             '| peak controller RSS / PSS MiB |' % TARGET_CALLS_PER_CHANGED,
+             '|---|---|---|---|---|---|---|---|---|---|---|---|']
     for figures in results:
         for phase in ('apply', 'no-op'):
             row = figures[phase]
             per_changed = '-' if row['calls_per_changed'] is None else '%.2f (%s)' % (
                 row['calls_per_changed'], met(row['calls_per_changed'], TARGET_CALLS_PER_CHANGED))
-            table.append('| %d | %s | %d | %d (%d) | %s | %.1f | %.1f | %.2fx | <= %.1fx | %s | %.0f / %.0f |' % (
+            table.append('| %d | %s | %d | %d (%d) | %s | %.1f | %.1f | %.2fx | <= %.1fx | %s | %.2fx (floor %.1f s) | %.0f / %.0f |' % (
                 row['instances'], phase, row['changed'], row['calls'], row['writes'], per_changed, row['wall'], row['floor'],
-                row['ratio'], row['target_ratio'], met(row['ratio'], row['target_ratio']), row['peak_rss_mib'], row['peak_pss_mib']))
+                row['ratio'], row['target_ratio'], met(row['ratio'], row['target_ratio']), row['ratio_both_clouds'],
+                row['floor_both_clouds'], row['peak_rss_mib'], row['peak_pss_mib']))
     return table
 
 
@@ -390,14 +396,17 @@ def targets_table(results):
 
 def breakdown_table(results):
     """Where the time of each office job run goes: the two bulk module tasks against everything else."""
-    table = ['| instances | run | wall s | DCS bulk task s | Redis bulk task s | rest of the run s |', '|---|---|---|---|---|---|']
+    table = ['| instances | run | wall s | start of the Redis bulk run (async) s | DCS bulk task s | wait for the Redis run s '
+             '| rest of the run s |', '|---|---|---|---|---|---|---|']
     for figures in results:
         for phase in ('apply', 'no-op'):
             row = figures[phase]
-            # The bulk module task of a cloud is the longest task that names it.
-            dcs = max([seconds for task, _status, seconds in row['tasks'] if 'DCS' in task] or [0.0])
-            redis = max([seconds for task, _status, seconds in row['tasks'] if 'Redis' in task] or [0.0])
-            table.append('| %d | %s | %.1f | %.1f | %.1f | %.1f |' % (row['instances'], phase, row['wall'], dcs, redis, row['wall'] - dcs - redis))
+            seconds = dict((task, seconds) for task, _status, seconds in row['tasks'])
+            start = seconds.get('Put the office group on the Alibaba Cloud Redis instances', 0.0)
+            dcs = seconds.get('Put the office group on the Huawei Cloud DCS instances', 0.0)
+            wait = seconds.get('Wait for the Alibaba Cloud Redis instances', 0.0)
+            table.append('| %d | %s | %.1f | %.1f | %.1f | %.1f | %.1f |' % (
+                row['instances'], phase, row['wall'], start, dcs, wait, row['wall'] - start - dcs - wait))
     return table
 
 

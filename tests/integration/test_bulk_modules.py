@@ -190,3 +190,74 @@ def test_removing_the_office_cidrs_from_the_fleet(mockcloud, run_playbook, state
     assert run.task(REDIS_TASK)['changed'] is True and run.task(DCS_TASK)['changed'] is True, run
     assert office_everywhere(mockcloud) == ([expected] * 4, [expected] * 4)
     assert world(mockcloud.state())['dcs'][DCS[0]]['groups'] == {'app-servers': ['10.0.0.0/24']}
+
+
+def gated_playbook(gate_id):
+    """The Redis run in the background (async, poll 0) while the DCS run goes on, both through one write gate."""
+    redis = {'instances': REDIS_INSTANCES, 'group_name': 'office', 'ips': OFFICE,
+             'write_gate': {'id': gate_id, 'name': 'alicloud_redis', 'runs': ['alicloud_redis', 'huaweicloud_dcs'], 'timeout': 120}}
+    dcs = {'instances': DCS_INSTANCES, 'group_name': 'office', 'ips': OFFICE,
+           'write_gate': {'id': gate_id, 'name': 'huaweicloud_dcs', 'runs': ['alicloud_redis', 'huaweicloud_dcs'], 'timeout': 120}}
+    return '\n'.join([
+        '- hosts: localhost',
+        '  gather_facts: false',
+        '  module_defaults:',
+        "    group/ipguard.cloud.alicloud: '{{ mock_alicloud_auth }}'",
+        "    group/ipguard.cloud.huaweicloud: '{{ mock_huaweicloud_auth }}'",
+        '  tasks:',
+        '    - name: Redis in the background',
+        '      ipguard.cloud.alicloud_redis_whitelist_bulk: %s' % json.dumps(redis),
+        '      async: 600',
+        '      poll: 0',
+        '      register: redis_job',
+        '    - name: %s' % DCS_TASK,
+        '      ipguard.cloud.huaweicloud_dcs_whitelist_bulk: %s' % json.dumps(dcs),
+        '      ignore_errors: true',
+        '    - name: %s' % REDIS_TASK,
+        '      ansible.builtin.async_status:',
+        "        jid: '{{ redis_job.ansible_job_id }}'",
+        '      register: redis_result',
+        '      until: redis_result is finished',
+        '      retries: 120',
+        '      delay: 1',
+        '      ignore_errors: true',
+        '',
+    ])
+
+
+def test_two_runs_through_one_write_gate_write_at_the_same_time(mockcloud, run_playbook, tmp_path):
+    mockcloud.reset(seed())
+    # With latency, the two runs' requests overlap in time only if they really go at once.
+    mockcloud.set_faults({'latency_ms': 100})
+
+    run = run_playbook(gated_playbook('gate-%s' % tmp_path.name))
+
+    assert run.rc == 0, run
+    redis, dcs = run.task(REDIS_TASK)['result'], run.task(DCS_TASK)['result']
+    assert redis['summary']['changed'] == [REDIS[0], REDIS[1], REDIS_SINGAPORE] and dcs['summary']['changed'] == [DCS[0], DCS[1], DCS_OTHER_PROJECT]
+    assert office_everywhere(mockcloud) == ([('', OFFICE)] * 4, [OFFICE] * 4)
+    redis_times = sorted(record['time'] for record in mockcloud.requests(cloud='alibaba'))
+    dcs_times = sorted(record['time'] for record in mockcloud.requests(cloud='huawei'))
+    assert redis_times[0] < dcs_times[-1] and dcs_times[0] < redis_times[-1], (redis_times, dcs_times)
+
+
+def test_a_full_whitelist_in_one_run_stops_both_runs_of_the_gate_before_any_write(mockcloud, run_playbook, tmp_path):
+    document = seed()
+    document['huawei']['dcs_instances'][DCS[1]]['whitelist'] = [
+        {'group_name': 'app-servers', 'ip_list': ['10.1.0.%d' % number for number in range(1, 20)]}]
+    mockcloud.reset(document)
+
+    run = run_playbook(gated_playbook('gate-%s' % tmp_path.name))
+
+    assert run.task(REDIS_TASK)['failed'] is True and run.task(DCS_TASK)['failed'] is True, run
+    redis, dcs = run.task(REDIS_TASK)['result'], run.task(DCS_TASK)['result']
+    assert dcs['refused'] is True and 'refused_by' not in dcs, dcs
+    assert dcs['msg'].startswith('Nothing was written: 1 instance(s) could not be planned: %s' % DCS[1]), dcs
+    # The Redis run planned every instance, and wrote none: the DCS run could not plan.
+    assert redis['refused'] is True and redis['refused_by'] == 'huaweicloud_dcs', redis
+    assert redis['msg'].startswith('Nothing was written: run huaweicloud_dcs of the same write gate could not plan its instances: '
+                                   'Nothing was written: 1 instance(s) could not be planned: %s' % DCS[1]), redis
+    assert redis['summary'] == {'changed': [], 'unchanged': ALL_REDIS, 'failed': []}
+    assert mockcloud.count(write=True) == 0
+    # One read per instance on each cloud, nothing else.
+    assert sorted(record['resource_id'] for record in mockcloud.requests(cloud='alibaba')) == sorted(ALL_REDIS)

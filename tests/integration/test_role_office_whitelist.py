@@ -175,7 +175,7 @@ def test_a_full_dcs_whitelist_stops_the_run_before_any_write(mockcloud, run_play
     assert writes(mockcloud) == []
 
 
-def test_a_redis_instance_that_cannot_be_read_stops_the_run_before_any_redis_or_control_write(mockcloud, run_playbook, mockcloud_vars):
+def test_a_redis_instance_that_cannot_be_read_stops_the_run_before_any_write(mockcloud, run_playbook, mockcloud_vars):
     mockcloud.reset(DEMO_SEED)
     missing = 'r-demo0000000000404'
     run = run_playbook(MAIN_PLAYBOOK, extra_vars=job_vars(mockcloud_vars, office_whitelist_alicloud_redis_instances=[REDIS_NEW, missing]))
@@ -183,12 +183,13 @@ def test_a_redis_instance_that_cannot_be_read_stops_the_run_before_any_redis_or_
     assert run.rc == 2, run
     assert [record['task'] for record in run.failed_tasks] == [TASK % 'Stop when the Redis instances could not all be planned']
     message = run.failed_tasks[0]['result']['msg']
-    assert message.startswith('Nothing was written to any Redis instance or API Gateway IP control (the DCS instances were done before: '
-                              '1 changed, 0 unchanged, 0 failed).'), message
-    assert missing in message
-    # The DCS instance (planned and written first) has the office group; nothing else was written.
-    assert dcs_groups(mockcloud) == {'app-servers': ['10.0.0.0/24'], 'office': OFFICE}
-    assert {resource for _action, resource in writes(mockcloud)} == {DCS}
+    assert message.startswith('Nothing was written to any target.'), message
+    assert 'Alibaba Cloud Redis: Nothing was written: 1 instance(s) could not be planned: %s: ' % missing in message, message
+    # The DCS run, going on at the same time, planned its instance but wrote nothing: the Redis run could not plan.
+    dcs = run.task(TASK % 'Put the office group on the Huawei Cloud DCS instances')['result']
+    assert dcs['refused'] is True and dcs['refused_by'] == 'alicloud_redis' and dcs['summary']['changed'] == [], dcs
+    assert writes(mockcloud) == []
+    assert dcs_groups(mockcloud) == {'app-servers': ['10.0.0.0/24']}
     assert redis_groups(mockcloud, REDIS_NEW) == {'default': ['127.0.0.1'], 'app_servers': ['10.1.0.0/24'], 'ali_dms_group': ['100.104.0.0/16']}
     assert control_items(mockcloud) == [('', ['192.0.2.10']), ('110840611', ['10.8.0.0/16'])]
 

@@ -6,6 +6,7 @@
 """The fleet machinery of the bulk modules, without HTTP: targets, request slots, the shared
 pause, and BulkWhitelist over a fake whitelist family."""
 
+import os
 import threading
 from collections import namedtuple
 
@@ -21,6 +22,7 @@ from ansible_collections.ipguard.cloud.plugins.module_utils._errors import (
     ApiError, ChangeUndoneError, InstanceBusyError, ThrottledError, TransportError, ValidationError)
 from ansible_collections.ipguard.cloud.plugins.module_utils._retries import RetryPolicy, SharedPause
 from ansible_collections.ipguard.cloud.plugins.module_utils._transport import HttpClient, ThreadLocalSessions
+from ansible_collections.ipguard.cloud.plugins.module_utils._write_gate import WriteGate, open_write_gate
 
 # Long enough never to be hit by a healthy test; only a broken one waits it out.
 DEADLOCK = 10.0
@@ -158,8 +160,10 @@ def test_concurrency_out_of_bounds_is_refused(value):
 
 def test_the_bulk_options():
     spec = bulk.bulk_argument_spec()
-    assert spec == {'instances': {'type': 'list', 'elements': 'raw', 'required': True},
-                    'concurrency': {'type': 'int', 'default': 10}}
+    assert spec['instances'] == {'type': 'list', 'elements': 'raw', 'required': True}
+    assert spec['concurrency'] == {'type': 'int', 'default': 10}
+    assert spec['write_gate']['type'] == 'dict' and sorted(spec['write_gate']['options']) == ['id', 'name', 'runs', 'timeout']
+    assert sorted(spec) == ['concurrency', 'instances', 'write_gate']
 
 
 class Answer(str):
@@ -850,3 +854,192 @@ def test_the_round_trip_leaves_out_the_wait_for_a_request_slot(monkeypatch):
     client = HttpClient(session=RequestSlots(1, session_factory=Session))
     response = client.send('GET', 'http://127.0.0.1:9/')
     assert response.seconds == 3.0
+
+
+# --- the write gate of bulk runs started together (real files in a temporary directory, runs in threads) ---
+
+RUNS = ['huaweicloud_dcs', 'alicloud_redis']
+
+
+def option(name, runs=None, gate_id='gate-0123456789', timeout=int(DEADLOCK)):
+    return {'id': gate_id, 'name': name, 'runs': list(runs or RUNS), 'timeout': timeout}
+
+
+def gates(directory, runs=None, timeout=int(DEADLOCK)):
+    return [WriteGate(str(directory), name, list(runs or RUNS), timeout) for name in (runs or RUNS)]
+
+
+def run_both(first, second):
+    """Run two callables at once; their results in order."""
+    results = [None, None]
+
+    def call(index, function):
+        results[index] = function()
+
+    threads = [threading.Thread(target=call, args=(index, function)) for index, function in enumerate((first, second))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(DEADLOCK * 3)
+    assert not any(thread.is_alive() for thread in threads)
+    return results
+
+
+def test_no_option_is_no_gate():
+    assert open_write_gate(None) is None
+
+
+def test_the_gate_directory_is_named_after_the_id_in_the_temporary_directory(tmp_path, monkeypatch):
+    monkeypatch.setenv('TMPDIR', str(tmp_path))
+    monkeypatch.setattr('tempfile.tempdir', None)
+    first = open_write_gate(option('huaweicloud_dcs'))
+    second = open_write_gate(option('alicloud_redis'))
+    other = open_write_gate(option('alicloud_redis', gate_id='another-gate-id'))
+    assert first.directory == second.directory != other.directory
+    assert os.path.dirname(first.directory) == str(tmp_path)
+    assert 'gate-0123456789' not in first.directory
+    assert first.others == ['alicloud_redis'] and second.others == ['huaweicloud_dcs']
+
+
+@pytest.mark.parametrize('value, message', [
+    (option('dcs'), "write_gate.name 'dcs' is not one of write_gate.runs ['huaweicloud_dcs', 'alicloud_redis']"),
+    (option('a', runs=['a', 'a']), "write_gate.runs ['a', 'a'] names a run twice"),
+    (option('a/../b', runs=['a/../b']), "write_gate: 'a/../b' is not a run name (1-64 letters, digits, \"-\" and \"_\")"),
+    (option('alicloud_redis', gate_id='short'),
+     "write_gate.id 'short' is too short: it must be at least 8 characters, unique to the job (for example a random string)"),
+    (option('alicloud_redis', timeout=0), 'write_gate.timeout must be at least 1 second, not 0'),
+])
+def test_bad_gate_options_are_named(value, message):
+    with pytest.raises(ValidationError) as caught:
+        open_write_gate(value)
+    assert caught.value.message == message
+
+
+def test_runs_that_both_planned_both_pass_and_the_directory_is_removed(tmp_path):
+    directory = tmp_path / 'gate'
+    dcs, redis = gates(directory)
+
+    def plan_then_wait(gate):
+        def run():
+            gate.post(True)
+            return gate.wait_for_others()
+        return run
+
+    assert run_both(plan_then_wait(dcs), plan_then_wait(redis)) == [None, None]
+    assert not directory.exists()
+
+
+def test_a_run_that_could_not_plan_stops_the_other_before_it_writes(tmp_path):
+    dcs, redis = gates(tmp_path / 'gate')
+    dcs.post(False, 'Nothing was written: 1 instance(s) could not be planned: d-1: the whitelist is full')
+    redis.post(True)
+    assert redis.wait_for_others() == ('huaweicloud_dcs', 'run huaweicloud_dcs of the same write gate could not plan its instances: '
+                                       'Nothing was written: 1 instance(s) could not be planned: d-1: the whitelist is full')
+    assert not (tmp_path / 'gate').exists()
+
+
+def test_a_run_that_never_tells_stops_the_other_at_the_timeout(tmp_path):
+    now = [0.0]
+    redis = WriteGate(str(tmp_path / 'gate'), 'alicloud_redis', RUNS, 30, clock=lambda: now[0],
+                      sleep=lambda seconds: now.__setitem__(0, now[0] + seconds))
+    redis.post(True)
+    assert redis.wait_for_others() == (None, 'run(s) huaweicloud_dcs of the same write gate did not report their plans within 30s '
+                                             '(write_gate.timeout)')
+    assert 30 <= now[0] < 31
+    # The silent run may still come: the directory stays until it is done too.
+    assert (tmp_path / 'gate' / 'alicloud_redis.done').exists()
+
+
+def test_a_directory_someone_else_could_write_is_not_trusted(tmp_path):
+    directory = tmp_path / 'gate'
+    directory.mkdir(mode=0o777)
+    os.chmod(str(directory), 0o777)
+    dcs, _redis = gates(directory)
+    with pytest.raises(ValidationError) as caught:
+        dcs.post(True)
+    assert caught.value.message == 'write gate directory %s is not a private directory of this user: nothing was written' % directory
+
+
+def test_a_symlink_is_not_trusted(tmp_path):
+    target = tmp_path / 'elsewhere'
+    target.mkdir(mode=0o700)
+    (tmp_path / 'gate').symlink_to(target)
+    dcs, _redis = gates(tmp_path / 'gate')
+    with pytest.raises(ValidationError, match='is not a private directory of this user'):
+        dcs.post(True)
+
+
+def test_a_reused_gate_id_is_refused(tmp_path):
+    directory = tmp_path / 'gate'
+    dcs, _redis = gates(directory)
+    dcs.post(True)
+    again, _redis = gates(directory)
+    with pytest.raises(ValidationError) as caught:
+        again.post(True)
+    assert caught.value.message == ("write gate directory %s already holds a verdict of run 'huaweicloud_dcs': write_gate.id was "
+                                    "used before, and must be unique to each job" % directory)
+
+
+# --- BulkWhitelist with a gate ---------------------------------------------------------------
+
+def gated_run(family, ids, gate, check_mode=False):
+    return BulkWhitelist(family, targets(*ids), 10, check_mode, False, gate=gate)
+
+
+def test_two_bulk_runs_that_planned_both_write(tmp_path):
+    dcs_gate, redis_gate = gates(tmp_path / 'gate')
+    dcs = FakeFamily({'d-1': 'old', 'd-2': 'wanted'})
+    redis = FakeFamily({'r-1': 'old'})
+    outcomes = run_both(gated_run(dcs, ['d-1', 'd-2'], dcs_gate).execute, gated_run(redis, ['r-1'], redis_gate).execute)
+    assert [outcome.get('failed') for outcome in outcomes] == [None, None]
+    assert dcs.applied == ['d-1'] and redis.applied == ['r-1']
+    assert not (tmp_path / 'gate').exists()
+
+
+def test_a_bulk_run_that_cannot_plan_stops_the_other_run_before_any_write(tmp_path):
+    dcs_gate, redis_gate = gates(tmp_path / 'gate')
+    dcs = FakeFamily({'d-1': 'old'}, plan_errors={'d-1': ValidationError('group office of d-1 would hold 21 entries')})
+    redis = FakeFamily({'r-1': 'old', 'r-2': 'old'})
+    dcs_outcome, redis_outcome = run_both(gated_run(dcs, ['d-1'], dcs_gate).execute, gated_run(redis, ['r-1', 'r-2'], redis_gate).execute)
+    assert dcs.applied == [] and redis.applied == []
+    assert dcs_outcome['refused'] is True and 'refused_by' not in dcs_outcome
+    assert redis_outcome['failed'] is True and redis_outcome['refused'] is True and redis_outcome['refused_by'] == 'huaweicloud_dcs'
+    assert redis_outcome['changed'] is False and redis_outcome['summary'] == {'changed': [], 'unchanged': ['r-1', 'r-2'], 'failed': []}
+    assert redis_outcome['msg'] == ('Nothing was written: run huaweicloud_dcs of the same write gate could not plan its instances: '
+                                    'Nothing was written: 1 instance(s) could not be planned: d-1: group office of d-1 would hold 21 entries')
+
+
+def test_a_read_failure_stops_the_other_run_too(tmp_path):
+    dcs_gate, redis_gate = gates(tmp_path / 'gate')
+    dcs = FakeFamily({'d-1': 'old'})
+    redis = FakeFamily({'r-1': 'old'}, read_errors={'r-1': ApiError('Redis instance r-1 was not found', code='InvalidInstanceId.NotFound')})
+    dcs_outcome, redis_outcome = run_both(gated_run(dcs, ['d-1'], dcs_gate).execute, gated_run(redis, ['r-1'], redis_gate).execute)
+    assert dcs.applied == [] and redis.applied == []
+    assert dcs_outcome['refused_by'] == 'alicloud_redis' and redis_outcome['refused'] is True
+
+
+def test_a_run_with_nothing_to_write_does_not_wait(tmp_path):
+    dcs_gate, _redis_gate = gates(tmp_path / 'gate', timeout=int(DEADLOCK * 100))
+    dcs = FakeFamily({'d-1': 'wanted'})
+    outcome = gated_run(dcs, ['d-1'], dcs_gate).execute()
+    assert outcome['changed'] is False and 'failed' not in outcome
+    assert (tmp_path / 'gate' / 'huaweicloud_dcs.json').exists() and (tmp_path / 'gate' / 'huaweicloud_dcs.done').exists()
+
+
+def test_check_mode_does_not_wait_and_writes_nothing(tmp_path):
+    dcs_gate, _redis_gate = gates(tmp_path / 'gate', timeout=int(DEADLOCK * 100))
+    dcs = FakeFamily({'d-1': 'old'})
+    outcome = gated_run(dcs, ['d-1'], dcs_gate, check_mode=True).execute()
+    assert outcome['changed'] is True and dcs.applied == []
+
+
+def test_a_gate_that_cannot_be_used_writes_nothing(tmp_path):
+    directory = tmp_path / 'gate'
+    directory.mkdir(mode=0o755)
+    os.chmod(str(directory), 0o755)
+    dcs_gate, _redis_gate = gates(directory)
+    dcs = FakeFamily({'d-1': 'old'})
+    outcome = gated_run(dcs, ['d-1'], dcs_gate).execute()
+    assert dcs.applied == [] and outcome['refused'] is True and 'refused_by' not in outcome
+    assert outcome['msg'] == ('Nothing was written: the write gate could not be used: write gate directory %s is not a private '
+                              'directory of this user: nothing was written' % directory)
