@@ -41,19 +41,30 @@ def instance_status(client, instance_id):
     return attributes[0].get('InstanceStatus')
 
 
-def normal_instance_ids(client, instance_ids):
-    """The instances among ``instance_ids`` (at most DESCRIBE_INSTANCES_MAX_IDS, one region) that
-    DescribeInstances reports Normal: one status read for many instances of a bulk run."""
+def instance_statuses(client, instance_ids):
+    """The InstanceStatus of each of ``instance_ids`` (at most DESCRIBE_INSTANCES_MAX_IDS, one
+    region) that DescribeInstances lists: one status read for many instances of a bulk run.
+    An instance the answer does not list is left out."""
     data = client.call('DescribeInstances', {'InstanceIds': ','.join(instance_ids), 'PageSize': str(DESCRIBE_INSTANCES_MAX_IDS)})
     listed = (data.get('Instances') or {}).get('KVStoreInstance') or []
     wanted = set(instance_ids)
-    return frozenset(item.get('InstanceId') for item in listed
-                     if isinstance(item, dict) and item.get('InstanceId') in wanted and item.get('InstanceStatus') == NORMAL)
+    return dict((item['InstanceId'], item.get('InstanceStatus')) for item in listed
+                if isinstance(item, dict) and item.get('InstanceId') in wanted)
 
 
-def wait_until_normal(client, instance_id, timeout):
-    """Poll until the instance is Normal, the only status in which R-kvstore accepts changes."""
-    wait_until(lambda: instance_status(client, instance_id), lambda status: status == NORMAL, timeout,
+def normal_instance_ids(client, instance_ids):
+    """The instances among ``instance_ids`` (see ``instance_statuses``) that DescribeInstances reports Normal."""
+    return frozenset(instance_id for instance_id, status in instance_statuses(client, instance_ids).items() if status == NORMAL)
+
+
+def wait_until_normal(client, instance_id, timeout, read_status=None):
+    """Poll until the instance is Normal, the only status in which R-kvstore accepts changes.
+
+    ``read_status(client, instance_id)`` reads the status (default: ``instance_status``; a bulk
+    run shares batched reads between its workers).
+    """
+    read_status = read_status or instance_status
+    wait_until(lambda: read_status(client, instance_id), lambda status: status == NORMAL, timeout,
                'Redis instance %s to be %s' % (instance_id, NORMAL))
 
 
@@ -266,7 +277,7 @@ def check_readback(plan, after_groups):
 AppliedWhitelist = namedtuple('AppliedWhitelist', ['plan', 'groups', 'warnings'])
 
 
-def apply_whitelist(client, request, plan, wait, wait_timeout, seen_normal=False):
+def apply_whitelist(client, request, plan, wait, wait_timeout, seen_normal=False, read_status=None):
     """Make the planned ModifySecurityIps calls and verify them by a read-back; return an AppliedWhitelist.
 
     Append and Delete are set operations on the server, and Cover (only for purge_ips) sends
@@ -275,6 +286,7 @@ def apply_whitelist(client, request, plan, wait, wait_timeout, seen_normal=False
     ``seen_normal``: a status read made just before (a bulk run's DescribeInstances) found the
     instance Normal, so the first attempt does not read it again; an instance that turned busy
     since refuses the write (IncorrectDBInstanceState), and the next attempt waits for it.
+    ``read_status``: how to read the instance status (see ``wait_until_normal``).
     """
     def attempt(retry):
         current = plan
@@ -284,11 +296,11 @@ def apply_whitelist(client, request, plan, wait, wait_timeout, seen_normal=False
             if not current.changed:
                 return AppliedWhitelist(current, groups, [])
         if wait and (retry or not seen_normal):
-            wait_until_normal(client, request.instance_id, wait_timeout)
+            wait_until_normal(client, request.instance_id, wait_timeout, read_status)
         for write in current.writes:
             modify_security_ips(client, request.instance_id, request.group_name, write)
         if wait:
-            wait_until_normal(client, request.instance_id, wait_timeout)
+            wait_until_normal(client, request.instance_id, wait_timeout, read_status)
         groups = read_whitelist(client, request.instance_id)
         problems, warnings = check_readback(current, groups)
         if problems:

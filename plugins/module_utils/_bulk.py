@@ -12,7 +12,9 @@ this file only adds the fleet around them:
 2. nothing is written anywhere unless every instance was read and planned without error;
 3. the changed instances are applied concurrently; one failing does not stop the others.
    Their status is read in batches first (DescribeInstances by 30 ids, ListInstances per
-   project), so an instance found ready does not need a status read of its own before its write.
+   project), so an instance found ready does not need a status read of its own before its write;
+   the status reads of the waits around the writes are batched too where the family can
+   (CoalescedStatusReads: Redis DescribeInstances).
 
 ``concurrency`` bounds the requests in flight, not the workers: a worker that sleeps (waiting
 for an instance, or for a DCS change to settle) holds no request slot. Throttling pauses every
@@ -197,6 +199,92 @@ def ready_instance_ids(runs, batch_key, read_ready, batch_size, workers):
             return frozenset()
 
     return frozenset().union(*run_concurrently(read, batches, workers))
+
+
+# How long the first worker to ask for a status waits for others to join its batched call.
+# Workers finish their writes about ``concurrency`` per round trip, so this gathers several into
+# one call; an instance waits that much longer at most, next to the seconds between the polls of
+# a wait for an instance.
+COALESCE_SECONDS = 0.1
+
+
+class _StatusWanted:
+    """One worker's request for the status of its instance."""
+
+    def __init__(self, client, instance_id):
+        self.client = client
+        self.instance_id = instance_id
+        self.wake = threading.Event()
+        self.leads = False
+        self.done = False
+        self.listed = False
+        self.status = None
+
+
+class CoalescedStatusReads:
+    """Status reads that the workers of a bulk run ask for at about the same time, sent as batched calls.
+
+    After its write a worker waits for its instance to accept changes again before the read-back,
+    one status read per instance and poll. ``read(client, instance_id, batch_key)`` returns the
+    status instead from one ``read_batch(client, instance_ids)`` call (returning
+    ``{instance_id: status}``, at most ``batch_size`` ids) shared by every worker that asked with
+    the same ``batch_key`` within ``linger`` seconds of the first: that first worker sends it,
+    with its own client, and the others wait for its answer. A worker joins only once its write
+    was answered, so the batched call is sent after the write of every instance in it. An
+    instance the answer does not list, and every instance of a batch whose call failed, read
+    their own status with ``read_one(client, instance_id)``.
+    """
+
+    def __init__(self, read_batch, read_one, batch_size, linger=COALESCE_SECONDS):
+        self.read_batch = read_batch
+        self.read_one = read_one
+        self.batch_size = batch_size
+        self.linger = linger
+        self.condition = threading.Condition()
+        self.waiting = {}
+
+    def read(self, client, instance_id, batch_key):
+        wanted = _StatusWanted(client, instance_id)
+        with self.condition:
+            queue = self.waiting.setdefault(batch_key, [])
+            queue.append(wanted)
+            wanted.leads = len(queue) == 1
+            self.condition.notify_all()
+        while not wanted.done:
+            if wanted.leads:
+                wanted.leads = False
+                self._send_batch(batch_key)
+            else:
+                wanted.wake.wait()
+                wanted.wake.clear()
+        if wanted.listed:
+            return wanted.status
+        return self.read_one(client, instance_id)
+
+    def _send_batch(self, batch_key):
+        with self.condition:
+            # wait_for keeps its own clock: the linger is real time, whatever the retry code's clock does.
+            self.condition.wait_for(lambda: len(self.waiting[batch_key]) >= self.batch_size, self.linger)
+            queue = self.waiting[batch_key]
+            batch, rest = queue[:self.batch_size], queue[self.batch_size:]
+            if rest:
+                self.waiting[batch_key] = rest
+                rest[0].leads = True
+                rest[0].wake.set()
+            else:
+                del self.waiting[batch_key]
+        statuses = {}
+        try:
+            statuses = self.read_batch(batch[0].client, [wanted.instance_id for wanted in batch])
+        except IpguardError:
+            statuses = {}
+        finally:
+            # Also after an unexpected error: no worker is left waiting for an answer.
+            for wanted in batch:
+                wanted.listed = wanted.instance_id in statuses
+                wanted.status = statuses.get(wanted.instance_id)
+                wanted.done = True
+                wanted.wake.set()
 
 
 class BulkWhitelist:

@@ -153,10 +153,11 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.ipguard.cloud.plugins.module_utils._alicloud import (
     REDIS, alicloud_argument_spec, alicloud_client, check_region, check_role_arn, resolve_credentials)
 from ansible_collections.ipguard.cloud.plugins.module_utils._alicloud_redis import (
-    DESCRIBE_INSTANCES_MAX_IDS, apply_whitelist, check_instance_id, find_group, normal_instance_ids, plan_whitelist, read_whitelist,
-    validate_group_request, whitelist_group_spec)
+    DESCRIBE_INSTANCES_MAX_IDS, apply_whitelist, check_instance_id, find_group, instance_status, instance_statuses, normal_instance_ids,
+    plan_whitelist, read_whitelist, validate_group_request, whitelist_group_spec)
 from ansible_collections.ipguard.cloud.plugins.module_utils._bulk import (
-    BulkWhitelist, bulk_argument_spec, check_concurrency, first_region, parse_targets, ready_instance_ids, refuse, share_for_bulk)
+    BulkWhitelist, CoalescedStatusReads, bulk_argument_spec, check_concurrency, first_region, parse_targets, ready_instance_ids, refuse,
+    share_for_bulk)
 from ansible_collections.ipguard.cloud.plugins.module_utils._errors import IpguardError
 from ansible_collections.ipguard.cloud.plugins.module_utils._write_gate import open_write_gate
 
@@ -170,6 +171,8 @@ class RedisWhitelists:
         self.wait = params['wait']
         self.wait_timeout = params['wait_timeout']
         self.warnings = []
+        # The waits around the writes read the status with DescribeInstances, many instances a call.
+        self.status_reads = CoalescedStatusReads(instance_statuses, instance_status, DESCRIBE_INSTANCES_MAX_IDS)
 
     def client_for(self, target):
         return self.base_client.for_instance(target.region, role_arn=target.role_arn)
@@ -194,7 +197,13 @@ class RedisWhitelists:
                                   DESCRIBE_INSTANCES_MAX_IDS, workers)
 
     def apply(self, client, target, plan, ready):
-        applied = apply_whitelist(client, self.request_for(target), plan, self.wait, self.wait_timeout, seen_normal=ready)
+        batch_key = (client.credentials.region, target.role_arn)
+
+        def read_status(status_client, instance_id):
+            return self.status_reads.read(status_client, instance_id, batch_key)
+
+        applied = apply_whitelist(client, self.request_for(target), plan, self.wait, self.wait_timeout, seen_normal=ready,
+                                  read_status=read_status)
         self.warnings.extend('%s: %s' % (target.instance_id, warning) for warning in applied.warnings)
         return applied
 

@@ -190,6 +190,16 @@ class Always:
         self.requests = 0
 
 
+class Answering:
+    """A reply a KeyedReplies queue computes for every request of its key (it is never used up):
+    ``answer(request, take)`` builds it, and ``take(key)`` pops the next reply of another key,
+    so a batched call can be answered from the replies scripted for each of its instances."""
+
+    def __init__(self, answer):
+        self.answer = answer
+        self.requests = 0
+
+
 class KeyedReplies:
     """A handler for requests that arrive concurrently, in any order (bulk modules).
 
@@ -214,6 +224,9 @@ class KeyedReplies:
             if queue and isinstance(queue[0], Always):
                 queue[0].requests += 1
                 answer = queue[0].answer
+            elif queue and isinstance(queue[0], Answering):
+                queue[0].requests += 1
+                answer = queue[0].answer(request, self._take)
             else:
                 answer = queue.pop(0) if queue else None
         assert answer is not None, 'unexpected request: %s %s' % (name, request.query)
@@ -221,7 +234,13 @@ class KeyedReplies:
             raise answer
         return answer
 
+    def _take(self, name):
+        """The next reply of ``name`` for an Answering reply (the lock is held), or None."""
+        queue = self.queues.get(name)
+        return queue.pop(0) if queue else None
+
     def left_over(self):
         """Replies never asked for, by key."""
         with self.lock:
-            return dict((name, len(replies)) for name, replies in self.queues.items() if replies and not isinstance(replies[0], Always))
+            return dict((name, len(replies)) for name, replies in self.queues.items()
+                        if replies and not isinstance(replies[0], (Always, Answering)))

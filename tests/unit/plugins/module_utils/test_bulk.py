@@ -16,7 +16,7 @@ from ansible_collections.ipguard.cloud.plugins.module_utils import (
     _alicloud as alicloud, _alicloud_redis as alicloud_redis, _bulk as bulk, _huaweicloud as huaweicloud,
     _huaweicloud_dcs as huaweicloud_dcs)
 from ansible_collections.ipguard.cloud.plugins.module_utils._bulk import (
-    BulkWhitelist, RequestSlots, Target, check_concurrency, describe_failures, parse_targets, ready_instance_ids, run_concurrently,
+    BulkWhitelist, CoalescedStatusReads, RequestSlots, Target, check_concurrency, describe_failures, parse_targets, ready_instance_ids, run_concurrently,
     share_for_bulk)
 from ansible_collections.ipguard.cloud.plugins.module_utils._errors import (
     ApiError, ChangeUndoneError, InstanceBusyError, ThrottledError, TransportError, ValidationError)
@@ -745,6 +745,108 @@ def test_ready_instance_ids_batches_by_key_and_size_and_counts_a_failed_batch_as
     batches[:] = []
     assert ready_instance_ids(runs, lambda run: run.client.region, read_ready, None, workers=4) == frozenset(['a1', 'a3', 'b1'])
     assert sorted(batches) == [('a', ['a1', 'a2', 'a3']), ('b', ['b1']), ('c', ['c1'])]
+
+
+def read_statuses_together(reads, askers, batch_key=lambda instance_id: 'k'):
+    """``askers`` threads each asking ``reads`` for the status of its instance at once; their answers by instance."""
+    answers = {}
+    start = threading.Barrier(len(askers))
+
+    def ask(instance_id):
+        start.wait(DEADLOCK)
+        answers[instance_id] = reads.read(StatusClient(batch_key(instance_id)), instance_id, batch_key(instance_id))
+
+    threads = [threading.Thread(target=ask, args=(instance_id,)) for instance_id in askers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(DEADLOCK)
+    assert not any(thread.is_alive() for thread in threads), 'a worker was left waiting for its status'
+    return answers
+
+
+class StatusCalls:
+    """read_batch and read_one for CoalescedStatusReads, recording every call."""
+
+    def __init__(self, statuses, failing_keys=()):
+        self.statuses = statuses
+        self.failing_keys = failing_keys
+        self.batches = []
+        self.single = []
+        self.lock = threading.Lock()
+
+    def read_batch(self, client, instance_ids):
+        with self.lock:
+            self.batches.append((client.region, sorted(instance_ids)))
+        if client.region in self.failing_keys:
+            raise ApiError('DescribeInstances failed: Throttling.User')
+        return dict((instance_id, self.statuses[instance_id]) for instance_id in instance_ids if instance_id in self.statuses)
+
+    def read_one(self, client, instance_id):
+        with self.lock:
+            self.single.append(instance_id)
+        return 'single:%s' % self.statuses.get(instance_id, 'missing')
+
+
+def test_status_reads_asked_together_share_one_batched_call():
+    calls = StatusCalls({'r-%d' % number: 'Normal' if number % 2 else 'Changing' for number in range(8)})
+    # The batch is sent once all eight asked (it is full), long before its linger ends.
+    reads = CoalescedStatusReads(calls.read_batch, calls.read_one, batch_size=8, linger=DEADLOCK)
+    answers = read_statuses_together(reads, ['r-%d' % number for number in range(8)])
+    assert answers == dict(('r-%d' % number, 'Normal' if number % 2 else 'Changing') for number in range(8))
+    assert calls.batches == [('k', ['r-%d' % number for number in range(8)])] and calls.single == []
+
+
+def test_a_full_batch_is_sent_at_once_and_the_rest_go_in_the_next():
+    instance_ids = ['r-%02d' % number for number in range(7)]
+    calls = StatusCalls(dict((instance_id, 'Normal') for instance_id in instance_ids))
+    # A full batch does not wait for its linger (which would outlast the test); the last, partial one does.
+    reads = CoalescedStatusReads(calls.read_batch, calls.read_one, batch_size=3, linger=0.2)
+    answers = read_statuses_together(reads, instance_ids)
+    assert answers == dict((instance_id, 'Normal') for instance_id in instance_ids)
+    assert sorted(len(ids) for key, ids in calls.batches) == [1, 3, 3]
+    assert sorted(instance_id for key, ids in calls.batches for instance_id in ids) == instance_ids
+
+
+def test_status_reads_are_batched_only_with_their_own_key():
+    calls = StatusCalls({'a-1': 'Normal', 'a-2': 'Normal', 'b-1': 'Changing'})
+    reads = CoalescedStatusReads(calls.read_batch, calls.read_one, batch_size=30, linger=0.5)
+    answers = read_statuses_together(reads, ['a-1', 'a-2', 'b-1'], batch_key=lambda instance_id: instance_id[0])
+    assert answers == {'a-1': 'Normal', 'a-2': 'Normal', 'b-1': 'Changing'}
+    assert sorted(calls.batches) == [('a', ['a-1', 'a-2']), ('b', ['b-1'])]
+
+
+def test_a_failed_batch_or_an_unlisted_instance_reads_its_own_status():
+    calls = StatusCalls({'a-1': 'Normal', 'b-1': 'Normal', 'b-2': 'Normal'}, failing_keys=('b',))
+    reads = CoalescedStatusReads(calls.read_batch, calls.read_one, batch_size=30, linger=0.5)
+    answers = read_statuses_together(reads, ['a-1', 'a-gone', 'b-1', 'b-2'], batch_key=lambda instance_id: instance_id[0])
+    assert answers == {'a-1': 'Normal', 'a-gone': 'single:missing', 'b-1': 'single:Normal', 'b-2': 'single:Normal'}
+    assert sorted(calls.single) == ['a-gone', 'b-1', 'b-2']
+
+
+def test_an_unexpected_error_in_a_batched_call_leaves_no_worker_waiting():
+    def broken(client, instance_ids):
+        raise KeyError('InstanceStatus')
+
+    reads = CoalescedStatusReads(broken, lambda client, instance_id: 'single', batch_size=30, linger=0.5)
+    outcomes = {}
+    start = threading.Barrier(3)
+
+    def ask(instance_id):
+        start.wait(DEADLOCK)
+        try:
+            outcomes[instance_id] = reads.read(StatusClient('k'), instance_id, 'k')
+        except KeyError:
+            outcomes[instance_id] = 'raised'
+
+    threads = [threading.Thread(target=ask, args=(instance_id,)) for instance_id in ('r-1', 'r-2', 'r-3')]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(DEADLOCK)
+    assert not any(thread.is_alive() for thread in threads)
+    # The worker that sent the call fails as any unexpected error does; the others read their own status.
+    assert sorted(outcomes.values()) == ['raised', 'single', 'single']
 
 
 def test_describe_failures():

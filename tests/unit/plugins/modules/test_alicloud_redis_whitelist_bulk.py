@@ -15,7 +15,8 @@ from urllib.parse import urlsplit
 import pytest
 
 from ansible_collections.ipguard.cloud.plugins.modules import alicloud_redis_whitelist_bulk
-from ansible_collections.ipguard.cloud.tests.unit.plugins.scripted_http import Always, Cloud, KeyedReplies, reply, run_module, warning_messages
+from ansible_collections.ipguard.cloud.tests.unit.plugins.scripted_http import (
+    Always, Answering, Cloud, KeyedReplies, reply, run_module, warning_messages)
 
 SECRET = 'Unit/Test+Secret=0123'
 AUTH = dict(access_key_id='LTAI5tUnitTestKey', access_key_secret=SECRET, region='cn-hangzhou', endpoint='http://127.0.0.1:9')
@@ -23,9 +24,9 @@ R1, R2, R3 = 'r-bp1aaaaaaaaaaaa1', 'r-bp1bbbbbbbbbbbb2', 'r-bp1cccccccccccc3'
 DEFAULT = ('default', '', '127.0.0.1')
 DESCRIBE, STATUS, MODIFY = 'DescribeSecurityIps', 'DescribeInstanceAttribute', 'ModifySecurityIps'
 BATCH_STATUS = 'DescribeInstances'
-# the calls of one instance that is changed, with wait (its status before the write comes from
-# the run's one DescribeInstances)
-CHANGED_CALLS = [DESCRIBE, MODIFY, STATUS, DESCRIBE]
+# the calls of one instance that is changed, with wait: its status before and after the write comes
+# from the run's batched DescribeInstances calls
+CHANGED_CALLS = [DESCRIBE, MODIFY, DESCRIBE]
 
 
 def security_ips(*groups):
@@ -49,23 +50,22 @@ def changed_replies(instance_id, before, after, request_id):
             (MODIFY, instance_id): [done(request_id)]}
 
 
-def with_batched_status(queues):
-    """The queues with each instance's first status answer moved into the bulk run's
-    DescribeInstances answer (the status it reads for every instance before writing)."""
-    queues = dict((key, list(replies)) for key, replies in queues.items())
+def statuses_in_one_call(request, take):
+    """A DescribeInstances answer built from the next scripted DescribeInstanceAttribute reply of
+    each instance it asks for: a status is used up whichever call reads it. An instance with no
+    status left is not listed (it then reads its own, and finds no reply: the test fails)."""
     listed = []
-    for (action, instance_id), replies in sorted(queues.items(), key=str):
-        if action != STATUS or not replies or replies[0].status_code != 200:
-            continue
-        listed.extend(json.loads(replies.pop(0).content)['Instances']['DBInstanceAttribute'])
-    batch = Always(reply(200, {'RequestId': 'B', 'TotalCount': len(listed), 'Instances': {'KVStoreInstance': listed}}))
-    if listed:
-        queues[(BATCH_STATUS, None)] = [batch]
-    return queues, batch
+    for instance_id in request.query['InstanceIds'].split(','):
+        answer = take((STATUS, instance_id))
+        if answer is not None and answer.status_code == 200:
+            listed.extend(json.loads(answer.content)['Instances']['DBInstanceAttribute'])
+    return reply(200, {'RequestId': 'B', 'TotalCount': len(listed), 'Instances': {'KVStoreInstance': listed}})
 
 
 def run(monkeypatch, capsys, queues, check_mode=False, diff=False, auth=None, batched=True, **args):
-    queues, batch = with_batched_status(queues) if batched else (queues, Always(None))
+    queues = dict(queues)
+    if batched:
+        queues[(BATCH_STATUS, None)] = [Answering(statuses_in_one_call)]
     script = KeyedReplies(queues)
     cloud = Cloud(monkeypatch, script)
     # time passes only by sleeping (the shared pause waits for the clock to pass its end)
@@ -75,8 +75,6 @@ def run(monkeypatch, capsys, queues, check_mode=False, diff=False, auth=None, ba
     result = run_module(capsys, alicloud_redis_whitelist_bulk.main, module_args, check_mode=check_mode, diff=diff)
     assert SECRET not in json.dumps(result)
     assert script.unexpected == [] and script.left_over() == {}
-    # every instance the batch answered for was written to, so the batch was asked for
-    assert batch.requests >= (1 if batch.answer and json.loads(batch.answer.content)['TotalCount'] else 0)
     return result, cloud
 
 
@@ -109,9 +107,12 @@ def test_lifecycle_over_three_instances(monkeypatch, capsys, concurrency):
     # the unchanged instance is read once and not written
     assert calls_of(cloud, R1) == [DESCRIBE]
     assert calls_of(cloud, R2) == CHANGED_CALLS and calls_of(cloud, R3) == CHANGED_CALLS
-    # one DescribeInstances read the status of both changed instances before their writes
-    assert batch_status_requests(cloud) == [{'RegionId': 'cn-hangzhou', 'InstanceIds': '%s,%s' % (R2, R3), 'PageSize': '30'}]
-    assert len(cloud.requests) == 10
+    # one DescribeInstances read the status of both changed instances before their writes; after them,
+    # each waits for its instance in a DescribeInstances call it shares with any other asking at the time
+    batches = batch_status_requests(cloud)
+    assert batches[0] == {'RegionId': 'cn-hangzhou', 'InstanceIds': '%s,%s' % (R2, R3), 'PageSize': '30'}
+    assert 2 <= len(batches) <= 3 and sorted(','.join(query['InstanceIds'] for query in batches[1:]).split(',')) == [R2, R3]
+    assert len(cloud.requests) == 7 + len(batches)
     assert writes_of(cloud, R2) == [{'RegionId': 'cn-hangzhou', 'SecurityIpGroupName': 'office', 'ModifyMode': 'Append',
                                      'SecurityIps': '203.0.113.0/24'}]
     assert writes_of(cloud, R3) == writes_of(cloud, R2)
@@ -210,8 +211,9 @@ def test_one_instance_failing_to_write_does_not_stop_the_others(monkeypatch, cap
 
 def test_instances_read_their_own_status_when_the_batched_status_read_fails(monkeypatch, capsys):
     queues = three_instances()
-    queues[(BATCH_STATUS, None)] = [reply(403, {'Code': 'Forbidden.RAM', 'Message': 'not allowed', 'RequestId': 'B'})]
+    queues[(BATCH_STATUS, None)] = [Always(reply(403, {'Code': 'Forbidden.RAM', 'Message': 'not allowed', 'RequestId': 'B'}))]
     result, cloud = run(monkeypatch, capsys, queues, batched=False, instances=[R1, R2, R3], ips=['203.0.113.0/24'])
+    # the batched reads before and after the writes were all refused
     assert 'failed' not in result and result['summary']['changed'] == [R2, R3]
     assert calls_of(cloud, R2) == [DESCRIBE, STATUS, MODIFY, STATUS, DESCRIBE] and calls_of(cloud, R3) == calls_of(cloud, R2)
 
@@ -219,11 +221,16 @@ def test_instances_read_their_own_status_when_the_batched_status_read_fails(monk
 def test_an_instance_the_batched_read_finds_busy_is_waited_for_before_its_write(monkeypatch, capsys):
     queues = three_instances()
     changing = reply(200, {'RequestId': 'S', 'Instances': {'DBInstanceAttribute': [{'InstanceId': R3, 'InstanceStatus': 'Changing'}]}})
-    # the batch takes the first status of each: R3 is Changing there, then Normal when it looks itself
+    # the batch before the writes finds R3 Changing; its wait finds it Normal, then after its write Normal again
     queues[(STATUS, R3)] = [changing, normal(R3), normal(R3)]
     result, cloud = run(monkeypatch, capsys, queues, instances=[R1, R2, R3], ips=['203.0.113.0/24'])
     assert 'failed' not in result
-    assert calls_of(cloud, R2) == CHANGED_CALLS and calls_of(cloud, R3) == [DESCRIBE, STATUS, MODIFY, STATUS, DESCRIBE]
+    assert calls_of(cloud, R2) == CHANGED_CALLS and calls_of(cloud, R3) == CHANGED_CALLS
+    assert [query['InstanceIds'].split(',').count(R3) for query in batch_status_requests(cloud)].count(1) == 3
+    # R3 was written only once it was seen Normal
+    actions = [(request.headers['x-acs-action'], request.query.get('InstanceIds', request.query.get('InstanceId'))) for request in cloud.requests]
+    status_reads_of_r3 = [index for index, (action, ids) in enumerate(actions) if action == BATCH_STATUS and R3 in ids.split(',')]
+    assert status_reads_of_r3[1] < actions.index((MODIFY, R3)) < status_reads_of_r3[2]
 
 
 def test_instances_in_other_regions_are_addressed_there_through_the_endpoint(monkeypatch, capsys):
@@ -239,9 +246,9 @@ def test_instances_in_other_regions_are_addressed_there_through_the_endpoint(mon
         region_of[request.query['InstanceId']].add(request.query['RegionId'])
     assert all(urlsplit(request.url).netloc == '127.0.0.1:9' for request in cloud.requests)
     assert region_of == {R1: {'cn-hangzhou'}, R2: {'ap-southeast-1'}}
-    # the status of each region's instances is read in that region
+    # the status of each region's instances is read in that region, before and after the writes
     assert sorted((query['RegionId'], query['InstanceIds']) for query in batch_status_requests(cloud)) == [
-        ('ap-southeast-1', R2), ('cn-hangzhou', R1)]
+        ('ap-southeast-1', R2), ('ap-southeast-1', R2), ('cn-hangzhou', R1), ('cn-hangzhou', R1)]
     assert [(entry['instance_id'], entry['region']) for entry in result['results']] == [(R1, 'cn-hangzhou'), (R2, 'ap-southeast-1')]
 
 
