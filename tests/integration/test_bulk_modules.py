@@ -261,3 +261,23 @@ def test_a_full_whitelist_in_one_run_stops_both_runs_of_the_gate_before_any_writ
     assert mockcloud.count(write=True) == 0
     # One read per instance on each cloud, nothing else.
     assert sorted(record['resource_id'] for record in mockcloud.requests(cloud='alibaba')) == sorted(ALL_REDIS)
+
+
+def test_lost_answers_in_two_runs_at_once_are_checked_before_anything_is_sent_again(mockcloud, run_playbook, tmp_path):
+    mockcloud.reset(seed())
+    # One Redis write and one DCS write are applied and their answers lost, while both runs write at the same time.
+    mockcloud.set_faults({'latency_ms': 50, 'lost_answer': [{'action': 'ModifySecurityIps', 'mode': 'bad_gateway'},
+                                                            {'action': 'AddIpWhitelistAsync', 'mode': 'reset'}]})
+
+    run = run_playbook(gated_playbook('gate-%s' % tmp_path.name))
+
+    assert run.rc == 0, run
+    redis, dcs = run.task(REDIS_TASK)['result'], run.task(DCS_TASK)['result']
+    assert redis['summary']['changed'] == [REDIS[0], REDIS[1], REDIS_SINGAPORE] and dcs['summary']['changed'] == [DCS[0], DCS[1], DCS_OTHER_PROJECT]
+    assert office_everywhere(mockcloud) == ([('', OFFICE)] * 4, [OFFICE] * 4)
+    # Each write was sent once per changed instance: the lost ones were checked by a fresh read, not sent again.
+    for action in ('ModifySecurityIps', 'AddIpWhitelistAsync'):
+        sent = mockcloud.requests(action=action)
+        assert len(sent) == 3 and len(set(record['resource_id'] for record in sent)) == 3, sent
+        assert [record['fault'] for record in sent].count('lost_answer') == 1, sent
+    assert mockcloud.count(action='UpdateIpWhitelist') == 0

@@ -13,6 +13,7 @@ import sys
 import pytest
 
 from playbook_harness import REPO_ROOT
+from test_reliability_support import run_in_threads, runner_in
 
 DEMO_SEED = json.loads((REPO_ROOT / 'tests' / 'demo' / 'seed.json').read_text(encoding='utf-8'))
 REDIS_NEW, REDIS_STALE = 'r-demo0000000000001', 'r-demo0000000000002'
@@ -217,3 +218,31 @@ def test_a_target_that_fails_to_apply_is_counted_and_fails_the_run_after_the_oth
     assert dcs_groups(mockcloud) == {'app-servers': ['10.0.0.0/24'], 'office': OFFICE}
     assert control_items(mockcloud) == [('', OFFICE), ('110840611', ['10.8.0.0/16'])]
     assert redis_groups(mockcloud, REDIS_STALE) == {'default': ['127.0.0.1'], 'office': ['192.0.2.10', '203.0.113.0/24']}
+
+
+def test_two_office_jobs_at_once_on_the_same_fleet_both_land(mockcloud, installed_collection, mockcloud_vars, tmp_path):
+    """Two jobs (two groups) on the same instances at the same time, each with its two clouds at once:
+    four bulk runs overlap, all read before any writes, and both groups end up everywhere."""
+    mockcloud.reset(DEMO_SEED)
+    # The batched status reads before the writes are slow: every run has read its whitelists before any writes.
+    mockcloud.set_faults({'latency_ms': 30, 'latency': [{'ms': 1500, 'action': 'DescribeInstances'}, {'ms': 1500, 'action': 'ListInstances'}]})
+    vpn = ['192.0.2.0/24']
+    jobs = [job_vars(mockcloud_vars, office_whitelist_alicloud_apigateway_ip_controls=[]),
+            job_vars(mockcloud_vars, office_whitelist_alicloud_apigateway_ip_controls=[], office_whitelist_group_name='vpnusers',
+                     office_whitelist_cidrs=vpn)]
+    runners = [runner_in(installed_collection, mockcloud, tmp_path / ('job-%d' % number)) for number in range(len(jobs))]
+
+    runs = run_in_threads([lambda runner=runner, variables=variables: runner(MAIN_PLAYBOOK, extra_vars=variables)
+                           for runner, variables in zip(runners, jobs)])
+
+    for run in runs:
+        assert run.rc == 0, run
+    for instance in (REDIS_NEW, REDIS_STALE):
+        groups = redis_groups(mockcloud, instance)
+        assert sorted(groups['office']) == sorted(OFFICE) and groups['vpnusers'] == vpn, (instance, groups)
+    assert dcs_groups(mockcloud)['office'] == OFFICE and dcs_groups(mockcloud)['vpnusers'] == vpn
+    # Every run read before any run wrote: the runs really overlapped.
+    first_write = min(record['time'] for record in mockcloud.requests(write=True))
+    reads = [record['time'] for record in mockcloud.requests(action='DescribeSecurityIps')] + [
+        record['time'] for record in mockcloud.requests(action='ShowIpWhitelist')]
+    assert len([stamp for stamp in reads if stamp < first_write]) == 2 * 3, (reads, first_write)
