@@ -326,7 +326,13 @@ class BulkWhitelist:
         """Read and plan everything, then apply the changed instances unless a plan failed; return the module result."""
         # Reads never wait for an instance: a few workers per request slot keep the slots busy while
         # reusing their connections (a worker per instance would open a connection per instance).
-        run_concurrently(self._read_and_plan, self.runs, min(self.workers, READ_WORKERS_PER_SLOT * self.concurrency))
+        try:
+            run_concurrently(self._read_and_plan, self.runs, min(self.workers, READ_WORKERS_PER_SLOT * self.concurrency))
+        except BaseException as error:
+            # Stopped while planning (Ctrl-C reaches the module as KeyboardInterrupt): the other runs of the
+            # write gate learn it now, rather than waiting out write_gate.timeout.
+            post_refusal(self.gate, 'Nothing was written: the run was stopped while reading its instances (%s)' % type(error).__name__)
+            raise
         refused = [run for run in self.runs if run.failed]
         if refused:
             message = 'Nothing was written: %s' % describe_failures(refused, 'could not be planned')

@@ -1145,3 +1145,20 @@ def test_a_gate_that_cannot_be_used_writes_nothing(tmp_path):
     assert dcs.applied == [] and outcome['refused'] is True and 'refused_by' not in outcome
     assert outcome['msg'] == ('Nothing was written: the write gate could not be used: write gate directory %s is not a private '
                               'directory of this user: nothing was written' % directory)
+
+
+def test_a_run_stopped_while_planning_tells_the_other_runs_at_once(tmp_path):
+    class Interrupted(FakeFamily):
+        def read(self, client, target):
+            raise KeyboardInterrupt()
+
+    # Without the stopped run's verdict the other would give up after 2 s, and say so (not the message below).
+    dcs_gate, redis_gate = gates(tmp_path / 'gate', timeout=2)
+    with pytest.raises(KeyboardInterrupt):
+        gated_run(Interrupted({'d-1': 'old'}), ['d-1'], dcs_gate).execute()
+    redis = FakeFamily({'r-1': 'old'})
+    outcome = gated_run(redis, ['r-1'], redis_gate).execute()
+    assert redis.applied == [] and outcome['refused'] is True and outcome['refused_by'] == 'huaweicloud_dcs'
+    assert outcome['msg'] == ('Nothing was written: run huaweicloud_dcs of the same write gate could not plan its instances: '
+                              'Nothing was written: the run was stopped while reading its instances (KeyboardInterrupt)')
+
