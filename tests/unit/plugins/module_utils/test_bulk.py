@@ -1161,4 +1161,3 @@ def test_a_run_stopped_while_planning_tells_the_other_runs_at_once(tmp_path):
     assert redis.applied == [] and outcome['refused'] is True and outcome['refused_by'] == 'huaweicloud_dcs'
     assert outcome['msg'] == ('Nothing was written: run huaweicloud_dcs of the same write gate could not plan its instances: '
                               'Nothing was written: the run was stopped while reading its instances (KeyboardInterrupt)')
-
