@@ -25,11 +25,13 @@ import threading
 import time
 from collections import namedtuple
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 
+from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.ipguard.cloud.plugins.module_utils._errors import IpguardError, ValidationError, fail_kwargs
 from ansible_collections.ipguard.cloud.plugins.module_utils._retries import SharedPause
 from ansible_collections.ipguard.cloud.plugins.module_utils._transport import ThreadLocalSessions
-from ansible_collections.ipguard.cloud.plugins.module_utils._write_gate import write_gate_spec
+from ansible_collections.ipguard.cloud.plugins.module_utils._write_gate import write_gate_of_unchecked_option, write_gate_spec
 
 MAX_CONCURRENCY = 64
 # Workers beyond the request slots sleep through waits (an instance to accept changes, a DCS
@@ -403,6 +405,57 @@ class BulkWhitelist:
         return outcome
 
 
+class BulkModule(AnsibleModule):
+    """The AnsibleModule of a bulk module: a run that fails before it reached its bulk run wrote
+    nothing, says so (``refused``), and tells its write gate first.
+
+    Without that, a run whose options Ansible itself refused (a misspelt credential option in
+    ``module_defaults``, say), or that crashed, would leave the gate's other runs waiting out
+    ``write_gate.timeout`` (10 minutes) before they give up.
+    """
+
+    write_gate = None
+    bulk_run_started = False
+
+    def _tell_gate(self, why):
+        # Ansible may refuse the options before main() opened the gate: then the gate is the one the raw option names.
+        gate = self.write_gate or write_gate_of_unchecked_option(getattr(self, 'params', {}).get('write_gate'))
+        if gate is not None and not gate.posted:
+            post_refusal(gate, 'Nothing was written: %s' % why)
+
+    def fail_json(self, msg, **kwargs):
+        if not self.bulk_run_started:
+            self._tell_gate(msg)
+            kwargs.setdefault('refused', True)
+        super(BulkModule, self).fail_json(msg=msg, **kwargs)
+
+    def refuse(self, error):
+        """Fail before any write: bad options, credentials refused."""
+        self.fail_json(**fail_kwargs(error))
+
+    def run_bulk(self, bulk_run):
+        """Execute ``bulk_run`` (a BulkWhitelist) and exit with its result and its family's warnings."""
+        self.bulk_run_started = True
+        outcome = bulk_run.execute()
+        for warning in bulk_run.family.warnings:
+            self.warn(warning)
+        if outcome.get('failed'):
+            self.fail_json(**outcome)
+        self.exit_json(**outcome)
+
+    @contextmanager
+    def telling_the_gate_when_stopped(self):
+        """A run stopped by an exception (a bug, KeyboardInterrupt) before it told the gate tells it it writes nothing."""
+        try:
+            yield
+        except Exception as error:
+            self._tell_gate('the run stopped (%s)' % type(error).__name__)
+            raise
+        except KeyboardInterrupt:
+            self._tell_gate('the run was interrupted')
+            raise
+
+
 def post_refusal(gate, message):
     """Tell the other runs of the write gate (if any) that this run writes nothing, so they write nothing either."""
     if gate is None:
@@ -412,13 +465,6 @@ def post_refusal(gate, message):
     except (OSError, ValidationError):
         # The others then wait out write_gate.timeout and write nothing: still closed.
         pass
-
-
-def refuse(module, gate, error):
-    """Fail the module before any write (bad options, credentials refused), telling the write gate first."""
-    kwargs = fail_kwargs(error)
-    post_refusal(gate, 'Nothing was written: %s' % kwargs['msg'])
-    module.fail_json(refused=True, **kwargs)
 
 
 def as_instance_error(error):

@@ -61,6 +61,20 @@ def open_write_gate(option, directory=None):
     return WriteGate(directory, name, runs, timeout)
 
 
+def write_gate_of_unchecked_option(option):
+    """The WriteGate of a ``write_gate`` option that Ansible may not have checked (None when it names none).
+
+    For a module whose options Ansible refused: its run still tells the gate it writes nothing,
+    if the option says which gate and run it is."""
+    if not isinstance(option, dict):
+        return None
+    try:
+        return open_write_gate({'id': str(option['id']), 'name': str(option['name']), 'runs': [str(run) for run in option['runs']],
+                                'timeout': DEFAULT_TIMEOUT})
+    except (KeyError, TypeError, ValidationError):
+        return None
+
+
 class WriteGate:
     """One run's side of a write gate (see the module docstring)."""
 
@@ -73,6 +87,7 @@ class WriteGate:
         self.clock = clock
         self.sleep = sleep
         self.closed = False
+        self.posted = False
 
     def _open_directory(self):
         try:
@@ -105,6 +120,7 @@ class WriteGate:
         """Post this run's verdict. A run that has nothing more to do with the gate (a refused plan) closes its side."""
         self._open_directory()
         self._write_file(self._verdict_path(self.name), json.dumps({'planned': bool(planned), 'msg': message}))
+        self.posted = True
         if not planned:
             self.close()
 

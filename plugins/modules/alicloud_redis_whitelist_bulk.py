@@ -148,16 +148,14 @@ summary:
       sample: []
 '''
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.ipguard.cloud.plugins.module_utils._alicloud import (
     REDIS, alicloud_argument_spec, alicloud_client, check_region, check_role_arn, resolve_credentials)
 from ansible_collections.ipguard.cloud.plugins.module_utils._alicloud_redis import (
     DESCRIBE_INSTANCES_MAX_IDS, apply_whitelist, check_instance_id, find_group, instance_status, instance_statuses, normal_instance_ids,
     plan_whitelist, read_whitelist, validate_group_request, whitelist_group_spec)
 from ansible_collections.ipguard.cloud.plugins.module_utils._bulk import (
-    BulkWhitelist, CoalescedStatusReads, bulk_argument_spec, check_concurrency, first_region, parse_targets, ready_instance_ids, refuse,
-    share_for_bulk)
+    BulkModule, BulkWhitelist, CoalescedStatusReads, bulk_argument_spec, check_concurrency, first_region, parse_targets,
+    ready_instance_ids, share_for_bulk)
 from ansible_collections.ipguard.cloud.plugins.module_utils._errors import IpguardError
 from ansible_collections.ipguard.cloud.plugins.module_utils._write_gate import open_write_gate
 
@@ -227,10 +225,14 @@ def main():
     argument_spec = alicloud_argument_spec()
     argument_spec.update(whitelist_group_spec())
     argument_spec.update(bulk_argument_spec())
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    gate = None
+    module = BulkModule(argument_spec=argument_spec, supports_check_mode=True)
+    with module.telling_the_gate_when_stopped():
+        run(module)
+
+
+def run(module):
     try:
-        gate = open_write_gate(module.params['write_gate'])
+        module.write_gate = open_write_gate(module.params['write_gate'])
         request = validate_group_request(module.params)
         concurrency = check_concurrency(module.params['concurrency'])
         # Every instance is checked before the client exists, so a bad element fails before any call.
@@ -239,14 +241,10 @@ def main():
                                 check_role_arn=check_role_arn)
         base_client = share_for_bulk(alicloud_client(module, REDIS, region=first_region(module.params['instances'])), concurrency)
     except IpguardError as error:
-        refuse(module, gate, error)
+        module.refuse(error)
     family = RedisWhitelists(base_client, request, module.params)
-    outcome = BulkWhitelist(family, targets, concurrency, module.check_mode, module._diff, gate=gate).execute()
-    for warning in family.warnings:
-        module.warn(warning)
-    if outcome.get('failed'):
-        module.fail_json(**outcome)
-    module.exit_json(**outcome)
+    bulk_run = BulkWhitelist(family, targets, concurrency, module.check_mode, module._diff, gate=module.write_gate)
+    module.run_bulk(bulk_run)
 
 
 if __name__ == '__main__':

@@ -138,10 +138,8 @@ summary:
       sample: []
 '''
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.ipguard.cloud.plugins.module_utils._bulk import (
-    BulkWhitelist, bulk_argument_spec, check_concurrency, first_region, parse_targets, ready_instance_ids, refuse, share_for_bulk)
+    BulkModule, BulkWhitelist, bulk_argument_spec, check_concurrency, first_region, parse_targets, ready_instance_ids, share_for_bulk)
 from ansible_collections.ipguard.cloud.plugins.module_utils._errors import IpguardError
 from ansible_collections.ipguard.cloud.plugins.module_utils._huaweicloud import (
     DCS, check_project_id, check_region, huaweicloud_argument_spec, huaweicloud_client)
@@ -205,10 +203,14 @@ def main():
     argument_spec = huaweicloud_argument_spec()
     argument_spec.update(whitelist_group_spec())
     argument_spec.update(bulk_argument_spec())
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    gate = None
+    module = BulkModule(argument_spec=argument_spec, supports_check_mode=True)
+    with module.telling_the_gate_when_stopped():
+        run(module)
+
+
+def run(module):
     try:
-        gate = open_write_gate(module.params['write_gate'])
+        module.write_gate = open_write_gate(module.params['write_gate'])
         request = validate_group_request(module.params)
         concurrency = check_concurrency(module.params['concurrency'])
         params = module.params
@@ -218,14 +220,10 @@ def main():
         base_client = share_for_bulk(
             huaweicloud_client(module, DCS, project_id=first_project, region=first_region(params['instances'])), concurrency)
     except IpguardError as error:
-        refuse(module, gate, error)
+        module.refuse(error)
     family = DcsWhitelists(base_client, request, module.params)
-    outcome = BulkWhitelist(family, targets, concurrency, module.check_mode, module._diff, gate=gate).execute()
-    for warning in family.warnings:
-        module.warn(warning)
-    if outcome.get('failed'):
-        module.fail_json(**outcome)
-    module.exit_json(**outcome)
+    bulk_run = BulkWhitelist(family, targets, concurrency, module.check_mode, module._diff, gate=module.write_gate)
+    module.run_bulk(bulk_run)
 
 
 if __name__ == '__main__':

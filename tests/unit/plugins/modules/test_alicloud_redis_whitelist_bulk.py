@@ -9,7 +9,9 @@ Requests of different instances arrive concurrently and in any order, so replies
 action and InstanceId, and assertions look at each instance's own requests.
 """
 
+import hashlib
 import json
+import tempfile
 from urllib.parse import urlsplit
 
 import pytest
@@ -314,3 +316,15 @@ def test_warnings_name_their_instance(monkeypatch, capsys):
     result, cloud = run(monkeypatch, capsys, queues, instances=[R1, R2, R3], ips=['203.0.113.0/24'])
     assert 'failed' not in result
     assert [warning for warning in warning_messages(result) if warning.startswith(R3 + ': ')], warning_messages(result)
+
+
+def test_options_refused_by_ansible_are_told_to_the_write_gate_at_once(monkeypatch, capsys, tmp_path):
+    """A misspelt option (in module_defaults, say) must not leave the DCS run waiting out write_gate.timeout."""
+    gate = {'id': 'unit-test-gate-0002', 'name': 'alicloud_redis', 'runs': ['alicloud_redis', 'huaweicloud_dcs']}
+    monkeypatch.setattr(tempfile, 'tempdir', str(tmp_path))
+    directory = tmp_path / ('ipguard-write-gate-' + hashlib.sha256(gate['id'].encode('utf-8')).hexdigest()[:40])
+    result, cloud = run(monkeypatch, capsys, {}, batched=False, instances=[R1], ips=['10.0.0.1'], write_gate=gate, acess_key_id='typo')
+    assert result['failed'] is True and result['refused'] is True and 'Unsupported parameters' in result['msg']
+    assert cloud.requests == []
+    verdict = json.loads((directory / 'alicloud_redis.json').read_text(encoding='utf-8'))
+    assert verdict['planned'] is False and verdict['msg'].startswith('Nothing was written: Unsupported parameters')

@@ -10,14 +10,17 @@ Requests of different instances arrive concurrently and in any order, so replies
 assertions look at each instance's own requests.
 """
 
+import hashlib
 import json
 import re
+import tempfile
 from urllib.parse import urlsplit
 
 import pytest
 
 from ansible_collections.ipguard.cloud.plugins.modules import huaweicloud_dcs_whitelist_bulk
-from ansible_collections.ipguard.cloud.tests.unit.plugins.scripted_http import Always, Cloud, KeyedReplies, method_and_path, reply, run_module
+from ansible_collections.ipguard.cloud.tests.unit.plugins.scripted_http import (
+    Always, Cloud, KeyedReplies, method_and_path, patch_module_args, reply, run_module)
 
 PROJECT = '0123456789abcdef0123456789abcdef'
 OTHER_PROJECT = 'fedcba9876543210fedcba9876543210'
@@ -341,3 +344,61 @@ def test_a_put_undone_on_one_instance_is_planned_and_written_again_there_only(mo
     assert bodies_of(cloud, D2, 'PUT')[1]['whitelist'][0] == {'group_name': 'app-servers', 'ip_list': APP + ['10.9.9.9']}
     assert result['results'][1]['request_ids'] == ['rq-1', 'rq-2']
     assert calls_of(cloud, D3).count(post_async(D3)) == 1
+
+
+GATE = {'id': 'unit-test-gate-0001', 'name': 'huaweicloud_dcs', 'runs': ['alicloud_redis', 'huaweicloud_dcs']}
+
+
+def gate_directory(monkeypatch, tmp_path):
+    """The write gate's directory, under a temporary directory of the test's own."""
+    monkeypatch.setattr(tempfile, 'tempdir', str(tmp_path))
+    return tmp_path / ('ipguard-write-gate-' + hashlib.sha256(GATE['id'].encode('utf-8')).hexdigest()[:40])
+
+
+def verdict_of(directory, run):
+    return json.loads((directory / (run + '.json')).read_text(encoding='utf-8'))
+
+
+@pytest.mark.parametrize('args, message', [
+    # Ansible refuses the options before main() ever sees them: a misspelt option in module_defaults, say.
+    (dict(instances=[D1], ips=['10.0.0.1'], acess_key='typo'), 'Unsupported parameters'),
+    (dict(instances=[D1], ips=['10.0.0.1'], concurrency='many'), 'concurrency'),
+    # Refused by the module's own checks.
+    (dict(instances=[D1], ips=['10.0.0.1'], concurrency=100), 'concurrency must be a whole number from 1 to 64, not 100'),
+])
+def test_a_run_refused_before_any_request_tells_its_write_gate_at_once(monkeypatch, capsys, tmp_path, args, message):
+    directory = gate_directory(monkeypatch, tmp_path)
+    result, cloud = run(monkeypatch, capsys, {}, write_gate=GATE, **args)
+    assert result['failed'] is True and result['refused'] is True and message in result['msg'], result
+    assert cloud.requests == []
+    verdict = verdict_of(directory, 'huaweicloud_dcs')
+    assert verdict['planned'] is False and message in verdict['msg']
+    # The Redis run has not said anything yet: the directory stays for it.
+    assert sorted(path.name for path in directory.iterdir()) == ['huaweicloud_dcs.done', 'huaweicloud_dcs.json']
+
+
+def test_a_run_that_crashes_before_its_bulk_run_tells_its_write_gate(monkeypatch, capsys, tmp_path):
+    directory = gate_directory(monkeypatch, tmp_path)
+
+    def crash(*args, **kwargs):
+        raise RuntimeError('a bug')
+
+    monkeypatch.setattr(huaweicloud_dcs_whitelist_bulk, 'parse_targets', crash)
+    with patch_module_args(dict(AUTH, group_name='office', instances=[D1], ips=['10.0.0.1'], write_gate=GATE)):
+        with pytest.raises(RuntimeError, match='a bug'):
+            huaweicloud_dcs_whitelist_bulk.main()
+    assert verdict_of(directory, 'huaweicloud_dcs') == {'planned': False, 'msg': 'Nothing was written: the run stopped (RuntimeError)'}
+
+
+def test_an_instance_failing_to_write_after_the_gate_leaves_the_run_s_verdict_as_posted(monkeypatch, capsys, tmp_path):
+    directory = gate_directory(monkeypatch, tmp_path)
+    directory.mkdir(mode=0o700)
+    (directory / 'alicloud_redis.json').write_text(json.dumps({'planned': True, 'msg': ''}), encoding='utf-8')
+    queues = three_instances()
+    queues[put_whitelist(D2)] = [reply(403, {'error_code': 'DCS.2003', 'error_msg': 'no permission'})]
+    queues[get_whitelist(D2)] = queues[get_whitelist(D2)][:1]
+    result, cloud = run(monkeypatch, capsys, queues, instances=[D1, D2, D3], ips=['203.0.113.0/24'], write_gate=GATE)
+    assert result['failed'] is True and result['refused'] is False and result['summary']['failed'] == [D2]
+    assert calls_of(cloud, D3) == [get_whitelist(D3), post_async(D3), get_job(D3), get_whitelist(D3)]
+    # What the Redis run may have read already stays true: this run planned every instance.
+    assert verdict_of(directory, 'huaweicloud_dcs') == {'planned': True, 'msg': ''}
