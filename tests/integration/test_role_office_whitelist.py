@@ -195,6 +195,67 @@ def test_a_redis_instance_that_cannot_be_read_stops_the_run_before_any_write(moc
     assert control_items(mockcloud) == [('', ['192.0.2.10']), ('110840611', ['10.8.0.0/16'])]
 
 
+UNTOUCHED = {'dcs': {'app-servers': ['10.0.0.0/24']},
+             REDIS_NEW: {'default': ['127.0.0.1'], 'app_servers': ['10.1.0.0/24'], 'ali_dms_group': ['100.104.0.0/16']},
+             REDIS_STALE: {'default': ['127.0.0.1'], 'office': ['192.0.2.10', '203.0.113.0/24']}}
+
+
+def assert_untouched(mockcloud):
+    assert writes(mockcloud) == []
+    assert {'dcs': dcs_groups(mockcloud), REDIS_NEW: redis_groups(mockcloud, REDIS_NEW),
+            REDIS_STALE: redis_groups(mockcloud, REDIS_STALE)} == UNTOUCHED
+
+
+def test_a_misspelt_dcs_option_in_the_defaults_stops_both_runs_at_once(mockcloud, run_playbook, mockcloud_vars):
+    """Ansible refuses the DCS module's options before it runs: the Redis run in the background hears it
+    through the write gate at once (it used to wait out write_gate.timeout, 10 minutes, first)."""
+    mockcloud.reset(DEMO_SEED)
+    huaweicloud = dict(mockcloud_vars['mock_huaweicloud_auth'], projectid='typo')
+    run = run_playbook(MAIN_PLAYBOOK, extra_vars=job_vars(mockcloud_vars, ipguard_huaweicloud_defaults=huaweicloud))
+
+    assert run.rc == 2, run
+    assert [record['task'] for record in run.failed_tasks] == [TASK % 'Stop when the DCS instances could not all be planned']
+    message = run.failed_tasks[0]['result']['msg']
+    assert message.startswith('Nothing was written to any target. Huawei Cloud DCS: Unsupported parameters'), message
+    dcs = run.task(TASK % 'Put the office group on the Huawei Cloud DCS instances')['result']
+    assert dcs['refused'] is True and 'projectid' in dcs['msg'], dcs
+    redis = run.task(TASK % 'Wait for the Alibaba Cloud Redis instances')['result']
+    assert redis['refused'] is True and redis['refused_by'] == 'huaweicloud_dcs', redis
+    assert 'run huaweicloud_dcs of the same write gate could not plan its instances: Nothing was written: Unsupported parameters' in redis['msg']
+    assert_untouched(mockcloud)
+
+
+def test_a_dcs_task_that_fails_before_its_module_runs_stops_the_job_without_waiting(mockcloud, run_playbook, mockcloud_vars):
+    """DCS defaults that are not a dict fail the task before the module starts, so it never tells the write
+    gate: the Redis run in the background writes nothing, and the role does not wait for it."""
+    mockcloud.reset(DEMO_SEED)
+    run = run_playbook(MAIN_PLAYBOOK, extra_vars=job_vars(mockcloud_vars, ipguard_huaweicloud_defaults='not a dict'))
+
+    assert run.rc == 2, run
+    assert [record['task'] for record in run.failed_tasks] == [TASK % 'Stop when the DCS instances could not all be planned']
+    message = run.failed_tasks[0]['result']['msg']
+    assert message.startswith('Nothing was written to any target. Huawei Cloud DCS: Unexpected failure during module execution'), message
+    assert message.endswith('The Alibaba Cloud Redis run in the background writes nothing either: without the DCS plans it gives up '
+                            'after write_gate.timeout (10 minutes).'), message
+    assert run.task(TASK % 'Wait for the Alibaba Cloud Redis instances')['status'] == 'skipped'
+    assert [record['action'] for record in mockcloud.requests(cloud='huawei')] == []
+    assert_untouched(mockcloud)
+
+
+def test_a_redis_task_that_fails_before_its_module_runs_starts_no_dcs_run(mockcloud, run_playbook, mockcloud_vars):
+    mockcloud.reset(DEMO_SEED)
+    extra_vars = job_vars(mockcloud_vars, ipguard_alicloud_defaults='not a dict', office_whitelist_alicloud_apigateway_ip_controls=[])
+    run = run_playbook(MAIN_PLAYBOOK, extra_vars=extra_vars)
+
+    assert run.rc == 2, run
+    assert [record['task'] for record in run.failed_tasks] == [TASK % 'Stop when the Redis instances could not all be planned']
+    message = run.failed_tasks[0]['result']['msg']
+    assert message.startswith('Nothing was written to any target.\nAlibaba Cloud Redis: Unexpected failure during module execution'), message
+    assert run.task(TASK % 'Put the office group on the Huawei Cloud DCS instances')['status'] == 'skipped'
+    assert mockcloud.requests() == []
+    assert_untouched(mockcloud)
+
+
 def test_the_readme_demo_runs():
     demo = subprocess.run([sys.executable, str(REPO_ROOT / 'tests' / 'demo' / 'run_demo.py')],
                           capture_output=True, text=True, check=False, timeout=600)
