@@ -39,8 +39,9 @@ options:
         writes nothing and fails with RV(refused=true) (and RV(refused_by) naming that run).
       - A run with nothing to write (and any run in check mode) does not wait. The last run done removes the directory.
       - A run that fails before it planned (options refused by Ansible or by the module, no credentials) or stops on an
-        unexpected error tells the other runs at once. Only a run whose task fails before the module starts says
-        nothing; the others then write nothing after O(write_gate.timeout).
+        unexpected error tells the other runs at once. Each run also leaves its process id in the directory when it
+        starts, so a run killed before its verdict stops the others at once too. Only a run whose task fails before
+        the module starts says nothing; the others then write nothing after O(write_gate.timeout).
     type: dict
     suboptions:
       id:

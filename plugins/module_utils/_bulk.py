@@ -31,7 +31,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.ipguard.cloud.plugins.module_utils._errors import IpguardError, ValidationError, fail_kwargs
 from ansible_collections.ipguard.cloud.plugins.module_utils._retries import SharedPause
 from ansible_collections.ipguard.cloud.plugins.module_utils._transport import ThreadLocalSessions
-from ansible_collections.ipguard.cloud.plugins.module_utils._write_gate import write_gate_of_unchecked_option, write_gate_spec
+from ansible_collections.ipguard.cloud.plugins.module_utils._write_gate import open_write_gate, write_gate_of_unchecked_option, write_gate_spec
 
 MAX_CONCURRENCY = 64
 # Workers beyond the request slots sleep through waits (an instance to accept changes, a DCS
@@ -416,6 +416,12 @@ class BulkModule(AnsibleModule):
 
     write_gate = None
     bulk_run_started = False
+
+    def open_write_gate(self):
+        """Open the gate of the ``write_gate`` option (if set) and announce this run on it."""
+        self.write_gate = open_write_gate(self.params['write_gate'])
+        if self.write_gate is not None:
+            self.write_gate.announce()
 
     def _tell_gate(self, why):
         # Ansible may refuse the options before main() opened the gate: then the gate is the one the raw option names.

@@ -9,7 +9,9 @@
 Each run posts its verdict (planned, or not and why) as a file in a directory of the machine the
 modules run on, named after the gate's id. A run with something to write waits for every other
 run's verdict first, and writes nothing when one of them could not plan, or did not say so in
-time (fail closed). The directory is removed by the last run done with it.
+time (fail closed). Each run also leaves its process id there when it starts, so a run whose
+process ended without a verdict (killed) is known at once rather than at the timeout. The
+directory is removed by the last run done with it.
 """
 
 import hashlib
@@ -61,6 +63,17 @@ def open_write_gate(option, directory=None):
     return WriteGate(directory, name, runs, timeout)
 
 
+def process_exists(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        # Not ours to signal (PermissionError): a process with that id exists.
+        return True
+    return True
+
+
 def write_gate_of_unchecked_option(option):
     """The WriteGate of a ``write_gate`` option that Ansible may not have checked (None when it names none).
 
@@ -107,6 +120,30 @@ class WriteGate:
     def _verdict_path(self, run):
         return os.path.join(self.directory, run + '.json')
 
+    def _process_path(self, run):
+        return os.path.join(self.directory, run + '.pid')
+
+    def announce(self):
+        """Say that this run has started, with its process id: a run waiting for this run's verdict then
+        learns at once when this process ends without one (killed, say), instead of waiting out the timeout."""
+        try:
+            self._open_directory()
+            self._write_file(self._process_path(self.name), str(os.getpid()))
+        except OSError as error:
+            raise ValidationError('write gate directory %s could not be used (%s): nothing was written' % (self.directory, error))
+
+    def _ended_without_verdict(self, run):
+        try:
+            with open(self._process_path(run)) as source:
+                pid = int(source.read())
+        except (OSError, ValueError):
+            # Not started yet, or started without announcing: only the timeout ends the wait.
+            return False
+        if process_exists(pid):
+            return False
+        # It may have posted its verdict just before it ended.
+        return not os.path.exists(self._verdict_path(run))
+
     def _done_path(self, run):
         return os.path.join(self.directory, run + '.done')
 
@@ -140,6 +177,10 @@ class WriteGate:
                 missing = [run for run in self.others if run not in verdicts]
                 if not missing:
                     return None
+                ended = [run for run in missing if self._ended_without_verdict(run)]
+                if ended:
+                    return ended[0], ('run %s of the same write gate ended without reporting its plans (its process is gone)'
+                                      % ended[0])
                 if self.clock() >= deadline:
                     return None, ('run(s) %s of the same write gate did not report their plans within %ss (write_gate.timeout)'
                                   % (', '.join(missing), self.timeout))

@@ -157,7 +157,6 @@ from ansible_collections.ipguard.cloud.plugins.module_utils._bulk import (
     BulkModule, BulkWhitelist, CoalescedStatusReads, bulk_argument_spec, check_concurrency, first_region, parse_targets,
     ready_instance_ids, share_for_bulk)
 from ansible_collections.ipguard.cloud.plugins.module_utils._errors import IpguardError
-from ansible_collections.ipguard.cloud.plugins.module_utils._write_gate import open_write_gate
 
 
 class RedisWhitelists:
@@ -232,7 +231,7 @@ def main():
 
 def run(module):
     try:
-        module.write_gate = open_write_gate(module.params['write_gate'])
+        module.open_write_gate()
         request = validate_group_request(module.params)
         concurrency = check_concurrency(module.params['concurrency'])
         # Every instance is checked before the client exists, so a bad element fails before any call.

@@ -146,7 +146,6 @@ from ansible_collections.ipguard.cloud.plugins.module_utils._huaweicloud import 
 from ansible_collections.ipguard.cloud.plugins.module_utils._huaweicloud_dcs import (
     apply_whitelist, check_instance_id, group_result, plan_whitelist, read_whitelist, running_instance_ids, validate_group_request,
     whitelist_group_spec)
-from ansible_collections.ipguard.cloud.plugins.module_utils._write_gate import open_write_gate
 
 
 class DcsWhitelists:
@@ -210,7 +209,7 @@ def main():
 
 def run(module):
     try:
-        module.write_gate = open_write_gate(module.params['write_gate'])
+        module.open_write_gate()
         request = validate_group_request(module.params)
         concurrency = check_concurrency(module.params['concurrency'])
         params = module.params

@@ -7,7 +7,14 @@
 module run per cloud over several instances in two regions (and two DCS projects). Each case
 checks the task results, the fake cloud's state and its request log."""
 
+import hashlib
 import json
+import os
+import signal
+import tempfile
+import threading
+import time
+import uuid
 
 import pytest
 
@@ -192,6 +199,12 @@ def test_removing_the_office_cidrs_from_the_fleet(mockcloud, run_playbook, state
     assert world(mockcloud.state())['dcs'][DCS[0]]['groups'] == {'app-servers': ['10.0.0.0/24']}
 
 
+def unique_gate_id():
+    """A gate id of its own for each run: a run that fails can leave its gate's directory behind, which would
+    refuse the next run of the same test as a reused id."""
+    return 'gate-%s' % uuid.uuid4().hex
+
+
 def gated_playbook(gate_id):
     """The Redis run in the background (async, poll 0) while the DCS run goes on, both through one write gate."""
     redis = {'instances': REDIS_INSTANCES, 'group_name': 'office', 'ips': OFFICE,
@@ -225,12 +238,12 @@ def gated_playbook(gate_id):
     ])
 
 
-def test_two_runs_through_one_write_gate_write_at_the_same_time(mockcloud, run_playbook, tmp_path):
+def test_two_runs_through_one_write_gate_write_at_the_same_time(mockcloud, run_playbook):
     mockcloud.reset(seed())
     # With latency, the two runs' requests overlap in time only if they really go at once.
     mockcloud.set_faults({'latency_ms': 100})
 
-    run = run_playbook(gated_playbook('gate-%s' % tmp_path.name))
+    run = run_playbook(gated_playbook(unique_gate_id()))
 
     assert run.rc == 0, run
     redis, dcs = run.task(REDIS_TASK)['result'], run.task(DCS_TASK)['result']
@@ -241,13 +254,13 @@ def test_two_runs_through_one_write_gate_write_at_the_same_time(mockcloud, run_p
     assert redis_times[0] < dcs_times[-1] and dcs_times[0] < redis_times[-1], (redis_times, dcs_times)
 
 
-def test_a_full_whitelist_in_one_run_stops_both_runs_of_the_gate_before_any_write(mockcloud, run_playbook, tmp_path):
+def test_a_full_whitelist_in_one_run_stops_both_runs_of_the_gate_before_any_write(mockcloud, run_playbook):
     document = seed()
     document['huawei']['dcs_instances'][DCS[1]]['whitelist'] = [
         {'group_name': 'app-servers', 'ip_list': ['10.1.0.%d' % number for number in range(1, 20)]}]
     mockcloud.reset(document)
 
-    run = run_playbook(gated_playbook('gate-%s' % tmp_path.name))
+    run = run_playbook(gated_playbook(unique_gate_id()))
 
     assert run.task(REDIS_TASK)['failed'] is True and run.task(DCS_TASK)['failed'] is True, run
     redis, dcs = run.task(REDIS_TASK)['result'], run.task(DCS_TASK)['result']
@@ -263,13 +276,13 @@ def test_a_full_whitelist_in_one_run_stops_both_runs_of_the_gate_before_any_writ
     assert sorted(record['resource_id'] for record in mockcloud.requests(cloud='alibaba')) == sorted(ALL_REDIS)
 
 
-def test_lost_answers_in_two_runs_at_once_are_checked_before_anything_is_sent_again(mockcloud, run_playbook, tmp_path):
+def test_lost_answers_in_two_runs_at_once_are_checked_before_anything_is_sent_again(mockcloud, run_playbook):
     mockcloud.reset(seed())
     # One Redis write and one DCS write are applied and their answers lost, while both runs write at the same time.
     mockcloud.set_faults({'latency_ms': 50, 'lost_answer': [{'action': 'ModifySecurityIps', 'mode': 'bad_gateway'},
                                                             {'action': 'AddIpWhitelistAsync', 'mode': 'reset'}]})
 
-    run = run_playbook(gated_playbook('gate-%s' % tmp_path.name))
+    run = run_playbook(gated_playbook(unique_gate_id()))
 
     assert run.rc == 0, run
     redis, dcs = run.task(REDIS_TASK)['result'], run.task(DCS_TASK)['result']
@@ -281,3 +294,43 @@ def test_lost_answers_in_two_runs_at_once_are_checked_before_anything_is_sent_ag
         assert len(sent) == 3 and len(set(record['resource_id'] for record in sent)) == 3, sent
         assert [record['fault'] for record in sent].count('lost_answer') == 1, sent
     assert mockcloud.count(action='UpdateIpWhitelist') == 0
+
+
+def kill_when_announced(gate_id, run_name, killed):
+    """SIGKILL the module process of ``run_name`` as soon as it announces itself on the write gate ``gate_id``."""
+    digest = hashlib.sha256(gate_id.encode('utf-8')).hexdigest()[:40]
+    announced = os.path.join(tempfile.gettempdir(), 'ipguard-write-gate-' + digest, run_name + '.pid')
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            with open(announced) as source:
+                pid = int(source.read())
+        except (OSError, ValueError):
+            time.sleep(0.02)
+            continue
+        os.kill(pid, signal.SIGKILL)
+        killed.append(pid)
+        return
+
+
+def test_a_run_killed_before_it_planned_stops_the_other_run_at_once(mockcloud, run_playbook):
+    """The DCS module is killed (out of memory, kill -9) while it reads: it never posts a verdict, but the
+    Redis run in the background sees its process gone and writes nothing, without waiting out the timeout."""
+    mockcloud.reset(seed())
+    # Slow reads: the DCS run is still reading when it is killed, and the Redis run is waiting at the gate.
+    mockcloud.set_faults({'latency_ms': 1500})
+    gate_id = unique_gate_id()
+    killed = []
+    killer = threading.Thread(target=kill_when_announced, args=(gate_id, 'huaweicloud_dcs', killed))
+    killer.start()
+    run = run_playbook(gated_playbook(gate_id))
+    killer.join()
+
+    assert killed, 'the DCS run never announced itself on the write gate'
+    assert run.task(DCS_TASK)['failed'] is True, run
+    redis = run.task(REDIS_TASK)['result']
+    assert redis['refused'] is True and redis['refused_by'] == 'huaweicloud_dcs', redis
+    assert redis['msg'] == ('Nothing was written: run huaweicloud_dcs of the same write gate ended without reporting its plans '
+                            '(its process is gone)'), redis
+    assert redis['summary'] == {'changed': [], 'unchanged': ALL_REDIS, 'failed': []}
+    assert mockcloud.count(write=True) == 0

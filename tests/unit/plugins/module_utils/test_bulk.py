@@ -7,6 +7,8 @@
 pause, and BulkWhitelist over a fake whitelist family."""
 
 import os
+import subprocess
+import sys
 import threading
 from collections import namedtuple
 
@@ -1050,6 +1052,59 @@ def test_a_run_that_never_tells_stops_the_other_at_the_timeout(tmp_path):
     assert 30 <= now[0] < 31
     # The silent run may still come: the directory stays until it is done too.
     assert (tmp_path / 'gate' / 'alicloud_redis.done').exists()
+
+
+def ended_process_id():
+    """The id of a process that has ended (and been reaped)."""
+    process = subprocess.Popen([sys.executable, '-c', 'pass'])
+    process.wait()
+    return process.pid
+
+
+def silent_redis_run_waiting(tmp_path, dcs_process_id, dcs_verdict=None):
+    """The Redis run's wait, with the DCS run announced as ``dcs_process_id`` (and its verdict, if any) and a fake clock."""
+    now = [0.0]
+    dcs = WriteGate(str(tmp_path / 'gate'), 'huaweicloud_dcs', RUNS, 30)
+    dcs.announce()
+    (tmp_path / 'gate' / 'huaweicloud_dcs.pid').write_text(str(dcs_process_id), encoding='utf-8')
+    if dcs_verdict is not None:
+        dcs.post(dcs_verdict)
+    redis = WriteGate(str(tmp_path / 'gate'), 'alicloud_redis', RUNS, 30, clock=lambda: now[0],
+                      sleep=lambda seconds: now.__setitem__(0, now[0] + seconds))
+    redis.announce()
+    redis.post(True)
+    return redis.wait_for_others(), now[0]
+
+
+def test_a_run_whose_process_ended_without_a_verdict_stops_the_other_at_once(tmp_path):
+    outcome, waited = silent_redis_run_waiting(tmp_path, ended_process_id())
+    assert outcome == ('huaweicloud_dcs', 'run huaweicloud_dcs of the same write gate ended without reporting its plans '
+                                          '(its process is gone)')
+    assert waited == 0
+
+
+def test_a_run_whose_process_is_alive_is_waited_for_until_the_timeout(tmp_path):
+    outcome, waited = silent_redis_run_waiting(tmp_path, os.getpid())
+    assert outcome == (None, 'run(s) huaweicloud_dcs of the same write gate did not report their plans within 30s (write_gate.timeout)')
+    assert 30 <= waited < 31
+
+
+def test_a_run_that_posted_its_verdict_before_it_ended_is_taken_at_its_word(tmp_path):
+    outcome, waited = silent_redis_run_waiting(tmp_path, ended_process_id(), dcs_verdict=True)
+    assert outcome is None and waited == 0
+
+
+def test_a_run_announces_itself_with_its_process_id(tmp_path):
+    gate = WriteGate(str(tmp_path / 'gate'), 'alicloud_redis', RUNS, 30)
+    gate.announce()
+    assert (tmp_path / 'gate' / 'alicloud_redis.pid').read_text(encoding='utf-8') == str(os.getpid())
+    assert oct((tmp_path / 'gate').stat().st_mode & 0o777) == '0o700'
+
+
+def test_a_gate_directory_that_cannot_be_made_is_refused_when_the_run_announces(tmp_path):
+    gate = WriteGate(str(tmp_path / 'missing-parent' / 'gate'), 'alicloud_redis', RUNS, 30)
+    with pytest.raises(ValidationError, match='could not be used .*: nothing was written'):
+        gate.announce()
 
 
 def test_a_directory_someone_else_could_write_is_not_trusted(tmp_path):

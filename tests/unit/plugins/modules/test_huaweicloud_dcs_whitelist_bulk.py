@@ -12,6 +12,7 @@ assertions look at each instance's own requests.
 
 import hashlib
 import json
+import os
 import re
 import tempfile
 from urllib.parse import urlsplit
@@ -359,14 +360,15 @@ def verdict_of(directory, run):
     return json.loads((directory / (run + '.json')).read_text(encoding='utf-8'))
 
 
-@pytest.mark.parametrize('args, message', [
-    # Ansible refuses the options before main() ever sees them: a misspelt option in module_defaults, say.
-    (dict(instances=[D1], ips=['10.0.0.1'], acess_key='typo'), 'Unsupported parameters'),
-    (dict(instances=[D1], ips=['10.0.0.1'], concurrency='many'), 'concurrency'),
-    # Refused by the module's own checks.
-    (dict(instances=[D1], ips=['10.0.0.1'], concurrency=100), 'concurrency must be a whole number from 1 to 64, not 100'),
+@pytest.mark.parametrize('args, message, announced', [
+    # Ansible refuses the options before main() ever sees them (a misspelt option in module_defaults, say): the run never
+    # announced itself on the gate.
+    (dict(instances=[D1], ips=['10.0.0.1'], acess_key='typo'), 'Unsupported parameters', False),
+    (dict(instances=[D1], ips=['10.0.0.1'], concurrency='many'), 'concurrency', False),
+    # Refused by the module's own checks, after it opened the gate.
+    (dict(instances=[D1], ips=['10.0.0.1'], concurrency=100), 'concurrency must be a whole number from 1 to 64, not 100', True),
 ])
-def test_a_run_refused_before_any_request_tells_its_write_gate_at_once(monkeypatch, capsys, tmp_path, args, message):
+def test_a_run_refused_before_any_request_tells_its_write_gate_at_once(monkeypatch, capsys, tmp_path, args, message, announced):
     directory = gate_directory(monkeypatch, tmp_path)
     result, cloud = run(monkeypatch, capsys, {}, write_gate=GATE, **args)
     assert result['failed'] is True and result['refused'] is True and message in result['msg'], result
@@ -374,7 +376,8 @@ def test_a_run_refused_before_any_request_tells_its_write_gate_at_once(monkeypat
     verdict = verdict_of(directory, 'huaweicloud_dcs')
     assert verdict['planned'] is False and message in verdict['msg']
     # The Redis run has not said anything yet: the directory stays for it.
-    assert sorted(path.name for path in directory.iterdir()) == ['huaweicloud_dcs.done', 'huaweicloud_dcs.json']
+    assert sorted(path.name for path in directory.iterdir()) == ['huaweicloud_dcs.done', 'huaweicloud_dcs.json'] + (
+        ['huaweicloud_dcs.pid'] if announced else [])
 
 
 def test_a_run_that_crashes_before_its_bulk_run_tells_its_write_gate(monkeypatch, capsys, tmp_path):
@@ -402,3 +405,5 @@ def test_an_instance_failing_to_write_after_the_gate_leaves_the_run_s_verdict_as
     assert calls_of(cloud, D3) == [get_whitelist(D3), post_async(D3), get_job(D3), get_whitelist(D3)]
     # What the Redis run may have read already stays true: this run planned every instance.
     assert verdict_of(directory, 'huaweicloud_dcs') == {'planned': True, 'msg': ''}
+    # It announced itself when it started: a run waiting for its verdict would see its process end.
+    assert (directory / 'huaweicloud_dcs.pid').read_text(encoding='utf-8') == str(os.getpid())
