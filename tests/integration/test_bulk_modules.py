@@ -7,18 +7,12 @@
 module run per cloud over several instances in two regions (and two DCS projects). Each case
 checks the task results, the fake cloud's state and its request log."""
 
-import hashlib
 import json
-import os
-import signal
-import tempfile
-import threading
-import time
 import uuid
 
 import pytest
 
-from test_reliability_support import world
+from test_reliability_support import kill_gate_run, run_in_threads, world
 
 OFFICE = ['198.51.100.0/25', '203.0.113.0/24']
 OTHER_PROJECT = 'fedcba9876543210fedcba9876543210'
@@ -296,37 +290,17 @@ def test_lost_answers_in_two_runs_at_once_are_checked_before_anything_is_sent_ag
     assert mockcloud.count(action='UpdateIpWhitelist') == 0
 
 
-def kill_when_announced(gate_id, run_name, killed):
-    """SIGKILL the module process of ``run_name`` as soon as it announces itself on the write gate ``gate_id``."""
-    digest = hashlib.sha256(gate_id.encode('utf-8')).hexdigest()[:40]
-    announced = os.path.join(tempfile.gettempdir(), 'ipguard-write-gate-' + digest, run_name + '.pid')
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            with open(announced) as source:
-                pid = int(source.read())
-        except (OSError, ValueError):
-            time.sleep(0.02)
-            continue
-        os.kill(pid, signal.SIGKILL)
-        killed.append(pid)
-        return
-
-
-def test_a_run_killed_before_it_planned_stops_the_other_run_at_once(mockcloud, run_playbook):
+def test_a_run_killed_before_it_planned_stops_the_other_run_at_once(mockcloud, run_playbook, tmp_path):
     """The DCS module is killed (out of memory, kill -9) while it reads: it never posts a verdict, but the
     Redis run in the background sees its process gone and writes nothing, without waiting out the timeout."""
     mockcloud.reset(seed())
     # Slow reads: the DCS run is still reading when it is killed, and the Redis run is waiting at the gate.
     mockcloud.set_faults({'latency_ms': 1500})
-    gate_id = unique_gate_id()
-    killed = []
-    killer = threading.Thread(target=kill_when_announced, args=(gate_id, 'huaweicloud_dcs', killed))
-    killer.start()
-    run = run_playbook(gated_playbook(gate_id))
-    killer.join()
+    temp_dir = tmp_path / 'tmp'
+    temp_dir.mkdir()
+    run, _killed = run_in_threads([lambda: run_playbook(gated_playbook(unique_gate_id()), env={'TMPDIR': str(temp_dir)}),
+                                   lambda: kill_gate_run(temp_dir, 'huaweicloud_dcs')])
 
-    assert killed, 'the DCS run never announced itself on the write gate'
     assert run.task(DCS_TASK)['failed'] is True, run
     redis = run.task(REDIS_TASK)['result']
     assert redis['refused'] is True and redis['refused_by'] == 'huaweicloud_dcs', redis

@@ -8,6 +8,7 @@ playbooks/reliability/all_modules.yml, a comparable view of the fake cloud's sta
 or killing playbooks concurrently. This file holds no tests."""
 
 import copy
+import glob
 import os
 import signal
 import threading
@@ -151,3 +152,24 @@ def wait_for_request(mockcloud, timeout=60, **filters):
             return found[0]
         time.sleep(0.05)
     raise AssertionError('no request matching %s within %ss; log: %s' % (filters, timeout, mockcloud.requests()))
+
+
+def kill_gate_run(temp_dir, run_name, after_verdict=False, timeout=120):
+    """SIGKILL the module process of the write gate run ``run_name`` of a playbook run whose TMPDIR is
+    ``temp_dir``, found by the process id it announced there, as soon as it announced itself (or, with
+    ``after_verdict``, posted its verdict: it may be writing then). Returns the killed process id."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for directory in glob.glob(os.path.join(str(temp_dir), 'ipguard-write-gate-*')):
+            announced = os.path.join(directory, run_name + '.pid')
+            if after_verdict and not os.path.exists(os.path.join(directory, run_name + '.json')):
+                continue
+            try:
+                with open(announced) as source:
+                    pid = int(source.read())
+            except (OSError, ValueError):
+                continue
+            os.kill(pid, signal.SIGKILL)
+            return pid
+        time.sleep(0.02)
+    raise AssertionError('run %s announced itself on no write gate under %s within %ss' % (run_name, temp_dir, timeout))

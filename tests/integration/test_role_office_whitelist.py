@@ -13,7 +13,7 @@ import sys
 import pytest
 
 from playbook_harness import REPO_ROOT
-from test_reliability_support import run_in_threads, runner_in
+from test_reliability_support import kill_gate_run, run_in_threads, runner_in
 
 DEMO_SEED = json.loads((REPO_ROOT / 'tests' / 'demo' / 'seed.json').read_text(encoding='utf-8'))
 REDIS_NEW, REDIS_STALE = 'r-demo0000000000001', 'r-demo0000000000002'
@@ -249,11 +249,56 @@ def test_a_redis_task_that_fails_before_its_module_runs_starts_no_dcs_run(mockcl
 
     assert run.rc == 2, run
     assert [record['task'] for record in run.failed_tasks] == [TASK % 'Stop when the Redis instances could not all be planned']
-    message = run.failed_tasks[0]['result']['msg']
-    assert message.startswith('Nothing was written to any target.\nAlibaba Cloud Redis: Unexpected failure during module execution'), message
+    message = ' '.join(run.failed_tasks[0]['result']['msg'].split())
+    assert message.startswith('Nothing was written to any target. Alibaba Cloud Redis: Unexpected failure during module execution'), message
     assert run.task(TASK % 'Put the office group on the Huawei Cloud DCS instances')['status'] == 'skipped'
     assert mockcloud.requests() == []
     assert_untouched(mockcloud)
+
+
+def run_and_kill_the_dcs_run(run_playbook, mockcloud_vars, tmp_path, after_verdict):
+    """The office job with slow requests, its DCS module killed (kill -9) once it announced itself on the write gate,
+    or once it posted its plans (it may be writing then)."""
+    temp_dir = tmp_path / 'tmp'
+    temp_dir.mkdir()
+    run, _pid = run_in_threads([
+        lambda: run_playbook(MAIN_PLAYBOOK, extra_vars=job_vars(mockcloud_vars), env={'TMPDIR': str(temp_dir)}),
+        lambda: kill_gate_run(temp_dir, 'huaweicloud_dcs', after_verdict=after_verdict)])
+    return run
+
+
+def test_a_dcs_run_killed_before_it_planned_stops_the_job_with_nothing_written(mockcloud, run_playbook, mockcloud_vars, tmp_path):
+    mockcloud.reset(DEMO_SEED)
+    mockcloud.set_faults({'latency_ms': 1500})
+    run = run_and_kill_the_dcs_run(run_playbook, mockcloud_vars, tmp_path, after_verdict=False)
+
+    assert run.rc == 2, run
+    assert [record['task'] for record in run.failed_tasks] == [TASK % 'Stop when the DCS instances could not all be planned']
+    message = ' '.join(run.failed_tasks[0]['result']['msg'].split())
+    assert message.startswith('Nothing was written to any target. Huawei Cloud DCS: MODULE FAILURE'), message
+    redis = run.task(TASK % 'Wait for the Alibaba Cloud Redis instances')['result']
+    assert redis['refused_by'] == 'huaweicloud_dcs' and 'ended without reporting its plans (its process is gone)' in redis['msg'], redis
+    assert_untouched(mockcloud)
+
+
+def test_a_dcs_run_killed_after_it_planned_is_reported_as_not_known(mockcloud, run_playbook, mockcloud_vars, tmp_path):
+    """Killed after it posted its plans, the DCS run may have written: the role must not say nothing was written."""
+    mockcloud.reset(DEMO_SEED)
+    mockcloud.set_faults({'latency_ms': 1500})
+    run = run_and_kill_the_dcs_run(run_playbook, mockcloud_vars, tmp_path, after_verdict=True)
+
+    assert run.rc == 2, run
+    assert [record['task'] for record in run.failed_tasks] == [TASK % 'Stop when the DCS instances could not all be planned']
+    message = ' '.join(run.failed_tasks[0]['result']['msg'].split())
+    assert message.startswith('The Huawei Cloud DCS run ended without a result: which DCS instances it wrote, if any, is not known, '
+                              'and the Alibaba Cloud Redis run went on (see its result); no API Gateway IP control was written. '
+                              'Run the job again to converge. Huawei Cloud DCS: MODULE FAILURE'), message
+    # The DCS run had planned, so the Redis run wrote; the controls are left for the next run.
+    redis = run.task(TASK % 'Wait for the Alibaba Cloud Redis instances')['result']
+    assert redis['summary']['changed'] == [REDIS_NEW, REDIS_STALE], redis
+    assert redis_groups(mockcloud, REDIS_STALE)['office'] == OFFICE
+    assert control_items(mockcloud) == [('', ['192.0.2.10']), ('110840611', ['10.8.0.0/16'])]
+    assert [record['action'] for record in mockcloud.requests(write=True, cloud='alibaba')] == ['ModifySecurityIps'] * 2
 
 
 def test_the_readme_demo_runs():
