@@ -206,6 +206,13 @@ def assert_untouched(mockcloud):
             REDIS_STALE: redis_groups(mockcloud, REDIS_STALE)} == UNTOUCHED
 
 
+def stop_message(run, stop_task):
+    """The message of the one task that stopped the role (the run failed there and nowhere else), on one line."""
+    assert run.rc == 2, run
+    assert [record['task'] for record in run.failed_tasks] == [TASK % stop_task]
+    return ' '.join(run.failed_tasks[0]['result']['msg'].split())
+
+
 def test_a_misspelt_dcs_option_in_the_defaults_stops_both_runs_at_once(mockcloud, run_playbook, mockcloud_vars):
     """Ansible refuses the DCS module's options before it runs: the Redis run in the background hears it
     through the write gate at once (it used to wait out write_gate.timeout, 10 minutes, first)."""
@@ -213,9 +220,7 @@ def test_a_misspelt_dcs_option_in_the_defaults_stops_both_runs_at_once(mockcloud
     huaweicloud = dict(mockcloud_vars['mock_huaweicloud_auth'], projectid='typo')
     run = run_playbook(MAIN_PLAYBOOK, extra_vars=job_vars(mockcloud_vars, ipguard_huaweicloud_defaults=huaweicloud))
 
-    assert run.rc == 2, run
-    assert [record['task'] for record in run.failed_tasks] == [TASK % 'Stop when the DCS instances could not all be planned']
-    message = run.failed_tasks[0]['result']['msg']
+    message = stop_message(run, 'Stop when the DCS instances could not all be planned')
     assert message.startswith('Nothing was written to any target. Huawei Cloud DCS: Unsupported parameters'), message
     dcs = run.task(TASK % 'Put the office group on the Huawei Cloud DCS instances')['result']
     assert dcs['refused'] is True and 'projectid' in dcs['msg'], dcs
@@ -231,9 +236,7 @@ def test_a_dcs_task_that_fails_before_its_module_runs_stops_the_job_without_wait
     mockcloud.reset(DEMO_SEED)
     run = run_playbook(MAIN_PLAYBOOK, extra_vars=job_vars(mockcloud_vars, ipguard_huaweicloud_defaults='not a dict'))
 
-    assert run.rc == 2, run
-    assert [record['task'] for record in run.failed_tasks] == [TASK % 'Stop when the DCS instances could not all be planned']
-    message = run.failed_tasks[0]['result']['msg']
+    message = stop_message(run, 'Stop when the DCS instances could not all be planned')
     assert message.startswith('Nothing was written to any target. Huawei Cloud DCS: Unexpected failure during module execution'), message
     assert message.endswith('The Alibaba Cloud Redis run in the background writes nothing either: without the DCS plans it gives up '
                             'after write_gate.timeout (10 minutes).'), message
@@ -247,18 +250,22 @@ def test_a_redis_task_that_fails_before_its_module_runs_starts_no_dcs_run(mockcl
     extra_vars = job_vars(mockcloud_vars, ipguard_alicloud_defaults='not a dict', office_whitelist_alicloud_apigateway_ip_controls=[])
     run = run_playbook(MAIN_PLAYBOOK, extra_vars=extra_vars)
 
-    assert run.rc == 2, run
-    assert [record['task'] for record in run.failed_tasks] == [TASK % 'Stop when the Redis instances could not all be planned']
-    message = ' '.join(run.failed_tasks[0]['result']['msg'].split())
+    message = stop_message(run, 'Stop when the Redis instances could not all be planned')
     assert message.startswith('Nothing was written to any target. Alibaba Cloud Redis: Unexpected failure during module execution'), message
     assert run.task(TASK % 'Put the office group on the Huawei Cloud DCS instances')['status'] == 'skipped'
     assert mockcloud.requests() == []
     assert_untouched(mockcloud)
 
 
-def run_and_kill_the_dcs_run(run_playbook, mockcloud_vars, tmp_path, after_verdict):
-    """The office job with slow requests, its DCS module killed (kill -9) once it announced itself on the write gate,
-    or once it posted its plans (it may be writing then)."""
+def run_and_kill_the_dcs_run(mockcloud, run_playbook, mockcloud_vars, tmp_path, after_verdict):
+    """The office job with slow requests, its DCS module killed (kill -9) once it announced itself on the write gate
+    (slow reads: it is still reading), or once it posted its plans (slow Redis reads: it is waiting at the gate for the
+    Redis run's plans, and would write next; the gate's directory goes away once both runs passed it)."""
+    mockcloud.reset(DEMO_SEED)
+    if after_verdict:
+        mockcloud.set_faults({'latency_ms': 200, 'latency': [{'cloud': 'alibaba', 'action': 'DescribeSecurityIps', 'ms': 3000}]})
+    else:
+        mockcloud.set_faults({'latency_ms': 1500})
     temp_dir = tmp_path / 'tmp'
     temp_dir.mkdir()
     run, _pid = run_in_threads([
@@ -268,13 +275,9 @@ def run_and_kill_the_dcs_run(run_playbook, mockcloud_vars, tmp_path, after_verdi
 
 
 def test_a_dcs_run_killed_before_it_planned_stops_the_job_with_nothing_written(mockcloud, run_playbook, mockcloud_vars, tmp_path):
-    mockcloud.reset(DEMO_SEED)
-    mockcloud.set_faults({'latency_ms': 1500})
-    run = run_and_kill_the_dcs_run(run_playbook, mockcloud_vars, tmp_path, after_verdict=False)
+    run = run_and_kill_the_dcs_run(mockcloud, run_playbook, mockcloud_vars, tmp_path, after_verdict=False)
 
-    assert run.rc == 2, run
-    assert [record['task'] for record in run.failed_tasks] == [TASK % 'Stop when the DCS instances could not all be planned']
-    message = ' '.join(run.failed_tasks[0]['result']['msg'].split())
+    message = stop_message(run, 'Stop when the DCS instances could not all be planned')
     assert message.startswith('Nothing was written to any target. Huawei Cloud DCS: MODULE FAILURE'), message
     redis = run.task(TASK % 'Wait for the Alibaba Cloud Redis instances')['result']
     assert redis['refused_by'] == 'huaweicloud_dcs' and 'ended without reporting its plans (its process is gone)' in redis['msg'], redis
@@ -283,13 +286,9 @@ def test_a_dcs_run_killed_before_it_planned_stops_the_job_with_nothing_written(m
 
 def test_a_dcs_run_killed_after_it_planned_is_reported_as_not_known(mockcloud, run_playbook, mockcloud_vars, tmp_path):
     """Killed after it posted its plans, the DCS run may have written: the role must not say nothing was written."""
-    mockcloud.reset(DEMO_SEED)
-    mockcloud.set_faults({'latency_ms': 1500})
-    run = run_and_kill_the_dcs_run(run_playbook, mockcloud_vars, tmp_path, after_verdict=True)
+    run = run_and_kill_the_dcs_run(mockcloud, run_playbook, mockcloud_vars, tmp_path, after_verdict=True)
 
-    assert run.rc == 2, run
-    assert [record['task'] for record in run.failed_tasks] == [TASK % 'Stop when the DCS instances could not all be planned']
-    message = ' '.join(run.failed_tasks[0]['result']['msg'].split())
+    message = stop_message(run, 'Stop when the DCS instances could not all be planned')
     assert message.startswith('The Huawei Cloud DCS run ended without a result: which DCS instances it wrote, if any, is not known, '
                               'and the Alibaba Cloud Redis run went on (see its result); no API Gateway IP control was written. '
                               'Run the job again to converge. Huawei Cloud DCS: MODULE FAILURE'), message
