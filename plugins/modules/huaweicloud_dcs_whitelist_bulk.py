@@ -111,9 +111,9 @@ refused:
   sample: false
 refused_by:
   description:
-    - The run of O(write_gate) whose instances could not all be planned, when that (and nothing of this run) stopped
-      this run before any write.
-  returned: when another run of the write gate could not plan
+    - The run of O(write_gate) that could not plan all its instances, or whose process ended without reporting its plans,
+      when that (and nothing of this run) stopped this run before any write.
+  returned: when another run of the write gate could not plan, or ended without reporting
   type: str
   sample: huaweicloud_dcs
 summary:
