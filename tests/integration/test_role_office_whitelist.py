@@ -230,11 +230,43 @@ def test_a_misspelt_dcs_option_in_the_defaults_stops_both_runs_at_once(mockcloud
     assert_untouched(mockcloud)
 
 
+# The role in a playbook of the caller's own, whose module defaults are not checked the way the shipped playbook checks its own.
+ROLE_PLAYBOOK = """
+- name: Run the office role with the caller's module defaults
+  hosts: localhost
+  gather_facts: false
+  module_defaults:
+    group/ipguard.cloud.alicloud: "{{ caller_alicloud_defaults }}"
+    group/ipguard.cloud.huaweicloud: "{{ caller_huaweicloud_defaults }}"
+  roles:
+    - role: ipguard.cloud.office_whitelist
+"""
+
+
+def caller_vars(mockcloud_vars, **overrides):
+    values = job_vars(mockcloud_vars, caller_alicloud_defaults=mockcloud_vars['mock_alicloud_auth'],
+                      caller_huaweicloud_defaults=mockcloud_vars['mock_huaweicloud_auth'])
+    values.update(overrides)
+    return values
+
+
+def test_the_shipped_playbook_refuses_defaults_that_are_not_a_dict_before_any_request(mockcloud, run_playbook, mockcloud_vars):
+    mockcloud.reset(DEMO_SEED)
+    run = run_playbook(MAIN_PLAYBOOK, extra_vars=job_vars(mockcloud_vars, ipguard_huaweicloud_defaults='secret_key=NotToBeShown'))
+
+    assert run.rc == 2, run
+    assert [record['task'] for record in run.failed_tasks] == ['Check the module defaults of each cloud']
+    assert run.failed_tasks[0]['result']['msg'] == ('Each must be a dict of module options (access_key_id, region, endpoint...): '
+                                                    'ipguard_huaweicloud_defaults (a str)')
+    assert 'NotToBeShown' not in run.stdout + run.stderr
+    assert mockcloud.requests() == []
+
+
 def test_a_dcs_task_that_fails_before_its_module_runs_stops_the_job_without_waiting(mockcloud, run_playbook, mockcloud_vars):
     """DCS defaults that are not a dict fail the task before the module starts, so it never tells the write
     gate: the Redis run in the background writes nothing, and the role does not wait for it."""
     mockcloud.reset(DEMO_SEED)
-    run = run_playbook(MAIN_PLAYBOOK, extra_vars=job_vars(mockcloud_vars, ipguard_huaweicloud_defaults='not a dict'))
+    run = run_playbook(ROLE_PLAYBOOK, extra_vars=caller_vars(mockcloud_vars, caller_huaweicloud_defaults='not a dict'))
 
     message = stop_message(run, 'Stop when the DCS instances could not all be planned')
     assert message.startswith('Nothing was written to any target. Huawei Cloud DCS: Unexpected failure during module execution'), message
@@ -251,8 +283,8 @@ def test_a_dcs_task_that_fails_before_its_module_runs_stops_the_job_without_wait
 
 def test_a_redis_task_that_fails_before_its_module_runs_starts_no_dcs_run(mockcloud, run_playbook, mockcloud_vars):
     mockcloud.reset(DEMO_SEED)
-    extra_vars = job_vars(mockcloud_vars, ipguard_alicloud_defaults='not a dict', office_whitelist_alicloud_apigateway_ip_controls=[])
-    run = run_playbook(MAIN_PLAYBOOK, extra_vars=extra_vars)
+    extra_vars = caller_vars(mockcloud_vars, caller_alicloud_defaults='not a dict', office_whitelist_alicloud_apigateway_ip_controls=[])
+    run = run_playbook(ROLE_PLAYBOOK, extra_vars=extra_vars)
 
     message = stop_message(run, 'Stop when the Redis instances could not all be planned')
     assert message.startswith('Nothing was written to any target. Alibaba Cloud Redis: Unexpected failure during module execution'), message
