@@ -12,7 +12,7 @@ import uuid
 
 import pytest
 
-from test_reliability_support import kill_gate_run, run_in_threads, world
+from test_reliability_support import run_killing_gate_run, world
 
 OFFICE = ['198.51.100.0/25', '203.0.113.0/24']
 OTHER_PROJECT = 'fedcba9876543210fedcba9876543210'
@@ -290,16 +290,13 @@ def test_lost_answers_in_two_runs_at_once_are_checked_before_anything_is_sent_ag
     assert mockcloud.count(action='UpdateIpWhitelist') == 0
 
 
-def test_a_run_killed_before_it_planned_stops_the_other_run_at_once(mockcloud, run_playbook, tmp_path):
+def test_a_run_killed_before_it_planned_stops_the_other_run_at_once(mockcloud, run_playbook):
     """The DCS module is killed (out of memory, kill -9) while it reads: it never posts a verdict, but the
     Redis run in the background sees its process gone and writes nothing, without waiting out the timeout."""
     mockcloud.reset(seed())
     # Slow reads: the DCS run is still reading when it is killed, and the Redis run is waiting at the gate.
     mockcloud.set_faults({'latency_ms': 1500})
-    temp_dir = tmp_path / 'tmp'
-    temp_dir.mkdir()
-    run, _killed = run_in_threads([lambda: run_playbook(gated_playbook(unique_gate_id()), env={'TMPDIR': str(temp_dir)}),
-                                   lambda: kill_gate_run(temp_dir, 'huaweicloud_dcs')])
+    run = run_killing_gate_run(lambda env: run_playbook(gated_playbook(unique_gate_id()), env=env), 'huaweicloud_dcs')
 
     assert run.task(DCS_TASK)['failed'] is True, run
     redis = run.task(REDIS_TASK)['result']

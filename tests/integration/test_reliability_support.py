@@ -11,6 +11,7 @@ import copy
 import glob
 import os
 import signal
+import tempfile
 import threading
 import time
 
@@ -173,3 +174,14 @@ def kill_gate_run(temp_dir, run_name, after_verdict=False, timeout=120):
             return pid
         time.sleep(0.02)
     raise AssertionError('run %s announced itself on no write gate under %s within %ss' % (run_name, temp_dir, timeout))
+
+
+def run_killing_gate_run(run_playbook_with_env, run_name, after_verdict=False):
+    """Run a playbook (``run_playbook_with_env(env)``) with a TMPDIR of its own, killing the module of write gate run
+    ``run_name`` meanwhile (kill_gate_run); returns the playbook run."""
+    # Short on purpose: ansible-core 2.19+ opens a Unix socket in TMPDIR, and a socket path has at most 107 bytes
+    # (a pytest tmp_path under xdist is longer, and ansible-playbook then fails to start).
+    with tempfile.TemporaryDirectory(prefix='ipg-') as temp_dir:
+        run, _pid = run_in_threads([lambda: run_playbook_with_env({'TMPDIR': temp_dir}),
+                                    lambda: kill_gate_run(temp_dir, run_name, after_verdict=after_verdict)])
+    return run

@@ -13,7 +13,7 @@ import sys
 import pytest
 
 from playbook_harness import REPO_ROOT
-from test_reliability_support import kill_gate_run, run_in_threads, runner_in, wait_for_request
+from test_reliability_support import run_in_threads, run_killing_gate_run, runner_in, wait_for_request
 
 DEMO_SEED = json.loads((REPO_ROOT / 'tests' / 'demo' / 'seed.json').read_text(encoding='utf-8'))
 REDIS_NEW, REDIS_STALE = 'r-demo0000000000001', 'r-demo0000000000002'
@@ -269,7 +269,8 @@ def test_a_dcs_task_that_fails_before_its_module_runs_stops_the_job_without_wait
     run = run_playbook(ROLE_PLAYBOOK, extra_vars=caller_vars(mockcloud_vars, caller_huaweicloud_defaults='not a dict'))
 
     message = stop_message(run, 'Stop when the DCS instances could not all be planned')
-    assert message.startswith('Nothing was written to any target. Huawei Cloud DCS: Unexpected failure during module execution'), message
+    # ansible-core's own words for the task's failure differ between versions.
+    assert message.startswith('Nothing was written to any target. Huawei Cloud DCS: '), message
     assert message.endswith('The Alibaba Cloud Redis run in the background writes nothing either: without the DCS plans it gives up '
                             'after write_gate.timeout (10 minutes).'), message
     assert run.task(TASK % 'Wait for the Alibaba Cloud Redis instances')['status'] == 'skipped'
@@ -287,7 +288,7 @@ def test_a_redis_task_that_fails_before_its_module_runs_starts_no_dcs_run(mockcl
     run = run_playbook(ROLE_PLAYBOOK, extra_vars=extra_vars)
 
     message = stop_message(run, 'Stop when the Redis instances could not all be planned')
-    assert message.startswith('Nothing was written to any target. Alibaba Cloud Redis: Unexpected failure during module execution'), message
+    assert message.startswith('Nothing was written to any target. Alibaba Cloud Redis: '), message
     assert run.task(TASK % 'Put the office group on the Huawei Cloud DCS instances')['status'] == 'skipped'
     assert mockcloud.requests() == []
     assert_untouched(mockcloud)
@@ -297,7 +298,7 @@ SLOW_READS = {'alicloud_redis': {'cloud': 'alibaba', 'action': 'DescribeSecurity
               'huaweicloud_dcs': {'cloud': 'huawei', 'action': 'ShowIpWhitelist', 'ms': 3000}}
 
 
-def run_and_kill(mockcloud, run_playbook, mockcloud_vars, tmp_path, victim, after_verdict):
+def run_and_kill(mockcloud, run_playbook, mockcloud_vars, victim, after_verdict):
     """The office job with slow requests, the module of bulk run ``victim`` killed (kill -9) once it announced itself on
     the write gate (slow reads: it is still reading), or once it posted its plans (the other run's reads slow: it is
     waiting at the gate for the other run's plans, and writes next; the gate's directory goes once both passed it)."""
@@ -307,32 +308,28 @@ def run_and_kill(mockcloud, run_playbook, mockcloud_vars, tmp_path, victim, afte
         mockcloud.set_faults({'latency_ms': 200, 'latency': [SLOW_READS[other]]})
     else:
         mockcloud.set_faults({'latency_ms': 1500})
-    temp_dir = tmp_path / 'tmp'
-    temp_dir.mkdir()
-    run, _pid = run_in_threads([
-        lambda: run_playbook(MAIN_PLAYBOOK, extra_vars=job_vars(mockcloud_vars), env={'TMPDIR': str(temp_dir)}),
-        lambda: kill_gate_run(temp_dir, victim, after_verdict=after_verdict)])
-    return run
+    return run_killing_gate_run(lambda env: run_playbook(MAIN_PLAYBOOK, extra_vars=job_vars(mockcloud_vars), env=env), victim,
+                                after_verdict=after_verdict)
 
 
-def test_a_dcs_run_killed_before_it_planned_stops_the_job_with_nothing_written(mockcloud, run_playbook, mockcloud_vars, tmp_path):
-    run = run_and_kill(mockcloud, run_playbook, mockcloud_vars, tmp_path, 'huaweicloud_dcs', after_verdict=False)
+def test_a_dcs_run_killed_before_it_planned_stops_the_job_with_nothing_written(mockcloud, run_playbook, mockcloud_vars):
+    run = run_and_kill(mockcloud, run_playbook, mockcloud_vars, 'huaweicloud_dcs', after_verdict=False)
 
     message = stop_message(run, 'Stop when the DCS instances could not all be planned')
-    assert message.startswith('Nothing was written to any target. Huawei Cloud DCS: MODULE FAILURE'), message
+    assert message.startswith('Nothing was written to any target. Huawei Cloud DCS: '), message
     redis = run.task(TASK % 'Wait for the Alibaba Cloud Redis instances')['result']
     assert redis['refused_by'] == 'huaweicloud_dcs' and 'ended without reporting its plans (its process is gone)' in redis['msg'], redis
     assert_untouched(mockcloud)
 
 
-def test_a_dcs_run_killed_after_it_planned_is_reported_as_not_known(mockcloud, run_playbook, mockcloud_vars, tmp_path):
+def test_a_dcs_run_killed_after_it_planned_is_reported_as_not_known(mockcloud, run_playbook, mockcloud_vars):
     """Killed after it posted its plans, the DCS run may have written: the role must not say nothing was written."""
-    run = run_and_kill(mockcloud, run_playbook, mockcloud_vars, tmp_path, 'huaweicloud_dcs', after_verdict=True)
+    run = run_and_kill(mockcloud, run_playbook, mockcloud_vars, 'huaweicloud_dcs', after_verdict=True)
 
     message = stop_message(run, 'Stop when the DCS instances could not all be planned')
     assert message.startswith('The Huawei Cloud DCS run ended without a result: which DCS instances it wrote, if any, is not known, '
                               'and the Alibaba Cloud Redis run went on (see its result); no API Gateway IP control was written. '
-                              'Run the job again to converge. Huawei Cloud DCS: MODULE FAILURE'), message
+                              'Run the job again to converge. Huawei Cloud DCS: '), message
     # The DCS run had planned, so the Redis run wrote; the controls are left for the next run.
     redis = run.task(TASK % 'Wait for the Alibaba Cloud Redis instances')['result']
     assert redis['summary']['changed'] == [REDIS_NEW, REDIS_STALE], redis
@@ -341,9 +338,8 @@ def test_a_dcs_run_killed_after_it_planned_is_reported_as_not_known(mockcloud, r
     assert [record['action'] for record in mockcloud.requests(write=True, cloud='alibaba')] == ['ModifySecurityIps'] * 2
 
 
-def test_a_redis_run_killed_in_the_background_after_it_planned_is_reported_as_not_known(mockcloud, run_playbook, mockcloud_vars,
-                                                                                        tmp_path):
-    run = run_and_kill(mockcloud, run_playbook, mockcloud_vars, tmp_path, 'alicloud_redis', after_verdict=True)
+def test_a_redis_run_killed_in_the_background_after_it_planned_is_reported_as_not_known(mockcloud, run_playbook, mockcloud_vars):
+    run = run_and_kill(mockcloud, run_playbook, mockcloud_vars, 'alicloud_redis', after_verdict=True)
 
     message = stop_message(run, 'Stop when the Redis instances could not all be planned')
     assert message.startswith('The Alibaba Cloud Redis run ended without a result: which Redis instances it wrote, if any, is not '
