@@ -202,10 +202,11 @@ def test_generated_inputs_are_refused_early_or_converge_idempotently(mockcloud, 
     for kind in TASKS:
         results = item_results(run, kind)
         valid_count = len(cases[kind])
+        # ansible-core 2.19+ leaves 'failed' out of a loop item's result that did not fail.
         for result in results[:valid_count]:
-            assert result['failed'] is False, result
+            assert result.get('failed', False) is False, result
         for result, (_options, bad) in zip(results[valid_count:], invalid[kind]):
-            assert result['failed'] is True and bad in result['msg'], result
+            assert result.get('failed') is True and bad in result['msg'], result
     # No request was made for an invalid case.
     assert [record for record in mockcloud.requests() if any('"%s"' % resource in json.dumps(record) for resource in invalid_resources)] == []
     for options, expected, actual in expected_view(cases, world(mockcloud.state())):

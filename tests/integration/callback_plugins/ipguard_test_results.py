@@ -35,16 +35,32 @@ class CallbackModule(CallbackBase):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._play_name = None
+        # (host, task uuid) -> whether each loop item failed, in the order the items ended.
+        self._items_failed = {}
 
     def v2_playbook_on_play_start(self, play):
         self._play_name = play.get_name()
 
-    def _write(self, result, status, ignored=False):
+    @staticmethod
+    def _parts(result):
         # The task result's host, task and dict are public attributes from ansible-core 2.19 on.
         if hasattr(result, 'result'):
-            host, task, data = result.host, result.task, dict(result.result)
-        else:
-            host, task, data = result._host, result._task, dict(result._result)
+            return result.host, result.task, result.result
+        return result._host, result._task, result._result
+
+    def _item_ended(self, result, failed):
+        host, task, dummy = self._parts(result)
+        self._items_failed.setdefault((host.get_name(), task._uuid), []).append(failed)
+
+    def _write(self, result, status, ignored=False):
+        host, task, data = self._parts(result)
+        data = dict(data)
+        items_failed = self._items_failed.pop((host.get_name(), task._uuid), [])
+        if isinstance(data.get('results'), list) and len(items_failed) == len(data['results']):
+            # ansible-core 2.19+ leaves 'failed' out of the loop items it hands to callbacks;
+            # tests read each item's 'failed' as 2.16 gives it.
+            data['results'] = [dict(item, failed=item.get('failed', failed)) if isinstance(item, dict) else item
+                               for item, failed in zip(data['results'], items_failed)]
         record = {
             'host': host.get_name(),
             'play': self._play_name,
@@ -59,6 +75,15 @@ class CallbackModule(CallbackBase):
         }
         with open(self.get_option('results_file'), 'a', encoding='utf-8') as stream:
             stream.write(json.dumps(record, default=str, sort_keys=True) + '\n')
+
+    def v2_runner_item_on_ok(self, result):
+        self._item_ended(result, False)
+
+    def v2_runner_item_on_failed(self, result):
+        self._item_ended(result, True)
+
+    def v2_runner_item_on_skipped(self, result):
+        self._item_ended(result, False)
 
     def v2_runner_on_ok(self, result):
         self._write(result, 'ok')
