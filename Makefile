@@ -2,7 +2,7 @@
 #
 # Developer entry points; tests/run.sh does the work (see its header for QUICK=1 and friends).
 
-.PHONY: help test venv units sanity lint docs integration demo bench ee-context
+.PHONY: help test venv units sanity lint docs integration integration-newest demo bench ee-context
 
 # `make` alone prints the targets: the whole test suite takes a while, so it runs only when asked.
 help:
@@ -11,6 +11,7 @@ help:
 	@echo '                  .venv:        ansible-core 2.16 (oldest supported) on Python 3.11: all steps'
 	@echo '                  .venv-newest: ansible-core 2.21 (newest) on Python 3.12: units and sanity again'
 	@echo 'make units | sanity | lint | docs | integration    one step of make test'
+	@echo 'make integration-newest    the integration suite on ansible-core 2.21 / Python 3.12 (not in make test)'
 	@echo 'make venv         only build the virtualenvs'
 	@echo 'make bench        benchmarks against the fake cloud (BENCH_ARGS=--quick for a short run)'
 	@echo 'make ee-context   the execution environment build context in build/ee-context (extensions/ee/README.md)'
@@ -38,6 +39,9 @@ docs:
 
 integration:
 	bash tests/run.sh integration
+
+integration-newest:
+	bash tests/run.sh integration-newest
 
 demo:
 	bash tests/run.sh demo

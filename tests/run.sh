@@ -3,7 +3,7 @@
 #
 # The single test entry point of the ipguard.cloud collection (`make test` runs `tests/run.sh all`).
 #
-# Usage: tests/run.sh [all|venv|units|sanity|lint|integration|docs|demo|bench [--quick]]
+# Usage: tests/run.sh [all|venv|units|sanity|lint|integration|integration-newest|docs|demo|bench [--quick]]
 #   QUICK=1       skip the second runs on the newest ansible-core line (Python 3.12)
 #   INTEGRATION_WORKERS=N   pytest-xdist workers for the integration suite (default 2)
 #   KEEP_TREE=1   keep the temporary ansible_collections/ipguard/cloud copy for inspection
@@ -13,6 +13,8 @@
 #   .venv         ansible-core 2.16, the oldest supported, on Python 3.11: units (with the
 #                 module_utils coverage gate), sanity, ansible-lint, docs, integration, demo, bench
 #   .venv-newest  ansible-core 2.21, the newest, on Python 3.12: units and sanity again
+#                 (integration-newest runs the integration suite on it too; not part of all,
+#                 to keep a CI run within its time)
 #
 # Every step runs even after an earlier one failed (a CI log then shows all problems at
 # once); the script exits non-zero at the end if any step failed. Steps that need a
@@ -287,14 +289,16 @@ reuse_lint() {
 }
 
 # The integration tests build and install the collection from the working tree themselves.
+# Usage: integration [venv] (default .venv); the playbooks run with that venv's ansible-core.
 integration() {
+    local venv=${1:-$VENV_PRIMARY}
     if [[ -z $(find "$REPO_ROOT/tests/integration" \( -name 'test_*.py' -o -name '*_test.py' \) -print -quit 2>/dev/null) ]]; then
         log "NOTE: tests/integration holds no test files yet: nothing to run."
         return 0
     fi
     # Most integration time is spent waiting on playbooks and injected latency, so two workers
     # (pytest-xdist) roughly halve it on a 2-core machine; every worker has its own fake cloud.
-    (cd "$REPO_ROOT" && PATH="$VENV_PRIMARY/bin:$PATH" "$VENV_PRIMARY/bin/python" -m pytest -q -n "${INTEGRATION_WORKERS:-2}" tests/integration)
+    (cd "$REPO_ROOT" && PATH="$venv/bin:$PATH" "$venv/bin/python" -m pytest -q -n "${INTEGRATION_WORKERS:-2}" tests/integration)
 }
 
 docs() {
@@ -389,7 +393,7 @@ main() {
     local want_newest=1
     [[ $QUICK == 1 ]] && want_newest=0
     case $command in
-        all|venv|units|sanity|lint|integration|docs) ;;
+        all|venv|units|sanity|lint|integration|integration-newest|docs) ;;
         demo)
             setup_step "venv .venv (Python 3.11, ansible-core 2.16)" primary setup_primary
             [[ ${VENV_READY[primary]} == 1 ]] || return 1
@@ -407,7 +411,7 @@ main() {
             return 0
             ;;
         *)
-            fail "unknown command '$command' (use all, venv, units, sanity, lint, integration, docs, demo or bench)"
+            fail "unknown command '$command' (use all, venv, units, sanity, lint, integration, integration-newest, docs, demo or bench)"
             ;;
     esac
     if [[ $command == integration || $command == lint || $command == docs ]]; then
@@ -457,6 +461,9 @@ main() {
     fi
     if [[ $command == all || $command == integration ]]; then
         run_step "integration 2.16 / py3.11 (pytest tests/integration)" primary integration
+    fi
+    if [[ $command == integration-newest ]]; then
+        run_step "integration 2.21 / py3.12 (pytest tests/integration)" newest integration "$VENV_NEWEST"
     fi
 
     print_summary
