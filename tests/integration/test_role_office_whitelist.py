@@ -256,8 +256,25 @@ def test_the_shipped_playbook_refuses_defaults_that_are_not_a_dict_before_any_re
 
     assert run.rc == 2, run
     assert [record['task'] for record in run.failed_tasks] == ['Check the module defaults of each cloud']
-    assert run.failed_tasks[0]['result']['msg'] == ('Each must be a dict of module options (access_key_id, region, endpoint...): '
-                                                    'ipguard_huaweicloud_defaults (a str)')
+    assert run.failed_tasks[0]['result']['msg'] == ('Each must be a dict of module options (access_key_id, region, endpoint...) '
+                                                    'whose values are all defined: ipguard_huaweicloud_defaults (a str)')
+    assert 'NotToBeShown' not in run.stdout + run.stderr
+    assert mockcloud.requests() == []
+
+
+def test_the_shipped_playbook_refuses_defaults_naming_an_undefined_variable_before_any_request(mockcloud, run_playbook, mockcloud_vars):
+    # A misspelt vault variable. ansible-core 2.19+ would fail the DCS task before its module runs, after the Redis
+    # run was started in the background; 2.16 would take the whole dict as undefined and use the environment's credentials.
+    mockcloud.reset(DEMO_SEED)
+    huawei_defaults = dict(mockcloud_vars['mock_huaweicloud_auth'], access_key='{{ vault_huawei_acess_key }}', secret_key='NotToBeShown')
+    run = run_playbook(MAIN_PLAYBOOK, extra_vars=job_vars(mockcloud_vars, ipguard_huaweicloud_defaults=huawei_defaults))
+
+    assert run.rc == 2, run
+    assert [record['task'] for record in run.failed_tasks] == ['Check the module defaults of each cloud']
+    message = run.failed_tasks[0]['result']['msg']
+    # 2.16 says which dict (the assertion's message), 2.19+ which variable (the error of the rendering).
+    assert ('ipguard_huaweicloud_defaults (a value names a variable that is not defined)' in message
+            or "'vault_huawei_acess_key' is undefined" in message), message
     assert 'NotToBeShown' not in run.stdout + run.stderr
     assert mockcloud.requests() == []
 
