@@ -63,6 +63,8 @@ def test_apply_then_rerun_unchanged(mockcloud, run_playbook, mockcloud_vars):
 
     assert run.rc == 0, run
     assert run.task(SUMMARY)['result']['msg'] == 'office_whitelist (present): 4 changed, 0 unchanged, 0 failed'
+    # The shipped job uses nothing ansible-core deprecates (2.19+ deprecates, for example, the "vars" dictionary).
+    assert 'DEPRECATION' not in run.stdout + run.stderr, run.stdout + run.stderr
     assert redis_groups(mockcloud, REDIS_NEW) == {'default': ['127.0.0.1'], 'app_servers': ['10.1.0.0/24'], 'ali_dms_group': ['100.104.0.0/16'],
                                                   'office': OFFICE}
     assert redis_groups(mockcloud, REDIS_STALE) == {'default': ['127.0.0.1'], 'office': OFFICE}
