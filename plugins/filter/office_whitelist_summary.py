@@ -134,9 +134,8 @@ def _failed(result):
     return bool(result.get('failed', False))
 
 
-def _instance_message(run, result, refusal):
+def _instance_message(run, refused, result, refusal):
     """Why this instance counts as failed; empty when it did not fail."""
-    refused = _failed(run) and run.get('refused', True)
     if refused and 'refused_by' in run:
         # Stopped by the write gate: the other cloud's run could not plan, and says why.
         return 'nothing was written: ' + (refusal or run.get('msg') or '')
@@ -151,11 +150,21 @@ def _instance_outcomes(run, targets, refusal, wrote_unknown):
     """(instance id, result, why it failed or '') of each instance of a bulk run, in input order."""
     results = run.get('results') or []
     if results or not refusal:
-        return [(result['instance_id'], result, _instance_message(run, result, refusal)) for result in results]
+        refused = _failed(run) and run.get('refused', True)
+        return [(result['instance_id'], result, _instance_message(run, refused, result, refusal)) for result in results]
     # No result to go by (the run never started, stopped before planning, or ended without one): each target
     # fails for the refusal.
     message = ('not known whether it was written: ' if wrote_unknown else 'nothing was written: ') + refusal
     return [(target if isinstance(target, str) else target['instance_id'], {'changed': False}, message) for target in targets]
+
+
+def _outcome(target, result, message, check_mode):
+    """What an instance's own host reports: changed, failed and the message."""
+    if message:
+        return {'changed': bool(result.get('changed', False)), 'failed': True, 'msg': '%s: %s' % (target, message)}
+    if result.get('changed'):
+        return {'changed': True, 'failed': False, 'msg': target + (': would change' if check_mode else ': changed')}
+    return {'changed': False, 'failed': False, 'msg': target + ': unchanged'}
 
 
 def office_whitelist_summary(bulk_runs, refusal='', apigateway_plan=None, apigateway_apply=None, apigateway_found=None,
@@ -175,16 +184,13 @@ def office_whitelist_summary(bulk_runs, refusal='', apigateway_plan=None, apigat
                 reported = target in reported_by_host
                 if message:
                     rows['failed'].append({'target': target, 'message': '%s: %s' % (target, message), 'host_reported': reported})
-                    outcome = {'changed': bool(result.get('changed', False)), 'failed': True, 'msg': '%s: %s' % (target, message)}
                 elif result.get('changed'):
                     rows['changed'].append({'target': target, 'host_reported': reported})
-                    outcome = {'changed': True, 'failed': False, 'msg': target + (': would change' if check_mode else ': changed')}
                 else:
                     rows['unchanged'].append({'target': target, 'host_reported': reported})
-                    outcome = {'changed': False, 'failed': False, 'msg': target + ': unchanged'}
                 # Only a play of instance hosts reads these: at 2000 instances they would be half of what set_fact stores.
                 if per_host:
-                    rows['outcomes'][target] = outcome
+                    rows['outcomes'][target] = _outcome(target, result, message, check_mode)
         for result in apigateway_plan or []:
             if not result.get('changed'):
                 rows['unchanged'].append({'target': '%s %s' % (APIGATEWAY, result['item'])})
